@@ -1,0 +1,128 @@
+# Build, run and test the kernel.
+#   make              build kernel/kernel and fs.img
+#   make qemu         boot it (CPUS=3 MEM=128M by default; KOPTS="selftest" adds kernel options)
+#   make qemu-gdb     boot it stopped, waiting for gdb-multiarch on $(GDBPORT)
+#   make check        build everything warning-free and run every test
+#   make clean
+K = kernel
+U = user
+
+KOBJS = \
+  $K/entry.o $K/main.o $K/sbi.o $K/fdt.o $K/printf.o $K/string.o \
+  $K/spinlock.o $K/sleeplock.o $K/proc.o $K/swtch.o $K/trampoline.o \
+  $K/trap.o $K/kernelvec.o $K/syscall.o $K/sysproc.o $K/exec.o \
+  $K/mm/kalloc.o $K/mm/vm.o \
+  $K/fs/bio.o $K/fs/log.o $K/fs/fs.o $K/fs/file.o $K/fs/pipe.o $K/fs/sysfile.o \
+  $K/dev/uart.o $K/dev/console.o $K/dev/plic.o $K/dev/virtio_disk.o
+
+TOOLPREFIX = riscv64-unknown-elf-
+CC = $(TOOLPREFIX)gcc
+AS = $(TOOLPREFIX)gas
+LD = $(TOOLPREFIX)ld
+OBJCOPY = $(TOOLPREFIX)objcopy
+OBJDUMP = $(TOOLPREFIX)objdump
+
+QEMU = qemu-system-riscv64
+OPENSBI = /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin
+CPUS ?= 3
+MEM ?= 128M
+KOPTS ?=
+
+CFLAGS = -Wall -Werror -O -fno-omit-frame-pointer -ggdb -gdwarf-2 -MD
+CFLAGS += -mcmodel=medany -ffreestanding -fno-common -nostdlib -mno-relax
+CFLAGS += -fno-builtin-printf -fno-builtin-malloc -fno-builtin-free
+CFLAGS += -fno-stack-protector -fno-pie -no-pie -I.
+CFLAGS += $(EXTRA_CFLAGS)
+ASFLAGS = $(CFLAGS)
+LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
+
+HOSTCC = gcc
+HOSTCFLAGS = -Wall -Werror -O2 -g -I.
+
+all: $K/kernel fs.img
+
+# Missing tools are installed (or the exact command printed) before building.
+DEPS_STAMP = .deps-ok
+$(DEPS_STAMP): tools/install-deps.sh
+	@bash tools/install-deps.sh
+	@touch $@
+deps: $(DEPS_STAMP)
+
+$K/kernel: $(KOBJS) $K/kernel.ld | $(DEPS_STAMP)
+	$(LD) $(LDFLAGS) -T $K/kernel.ld -o $K/kernel $(KOBJS)
+	$(OBJDUMP) -S $K/kernel > $K/kernel.asm
+	$(OBJDUMP) -t $K/kernel | sed '1,/SYMBOL TABLE/d; s/ .* / /; /^$$/d' > $K/kernel.sym
+
+$K/%.o: $K/%.c | $(DEPS_STAMP)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$K/%.o: $K/%.S | $(DEPS_STAMP)
+	$(CC) $(ASFLAGS) -c -o $@ $<
+
+# ---- user programs ----
+ULIB = $U/ulib.o $U/usys.o $U/printf.o $U/umalloc.o
+
+$U/%.o: $U/%.c | $(DEPS_STAMP)
+	$(CC) $(CFLAGS) -c -o $@ $<
+$U/usys.S: $U/usys.pl
+	perl $U/usys.pl > $U/usys.S
+$U/usys.o: $U/usys.S
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+_%: %.o $(ULIB) $U/user.ld
+	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB)
+	$(OBJDUMP) -S $@ > $*.asm
+
+UPROGS = \
+  $U/_cat $U/_echo $U/_forktest $U/_free $U/_grep $U/_halt $U/_init \
+  $U/_kill $U/_ln $U/_ls $U/_mkdir $U/_rm $U/_sh $U/_stressfs \
+  $U/_usertests $U/_wc $U/_zombie
+
+# forktest must not pull in printf/malloc: it checks fork limits with a tiny image.
+$U/_forktest: $U/forktest.o $U/ulib.o $U/usys.o
+	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $^
+	$(OBJDUMP) -S $@ > $U/forktest.asm
+
+# ---- host tools ----
+mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h $K/stat.h $K/types.h
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ mkfs/mkfs.c
+
+fs.img: mkfs/mkfs README.md $(UPROGS)
+	mkfs/mkfs fs.img README.md $(UPROGS)
+
+.PRECIOUS: %.o
+
+-include $K/*.d $K/*/*.d $U/*.d
+
+# ---- running ----
+GDBPORT = $(shell expr `id -u` % 5000 + 25000)
+QEMUOPTS = -machine virt -bios $(OPENSBI) -kernel $K/kernel -m $(MEM) -smp $(CPUS) -nographic
+QEMUOPTS += -global virtio-mmio.force-legacy=false
+QEMUOPTS += -drive file=fs.img,if=none,format=raw,id=x0
+QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
+ifneq ($(KOPTS),)
+QEMUOPTS += -append "$(KOPTS)"
+endif
+
+qemu: $K/kernel fs.img
+	$(QEMU) $(QEMUOPTS)
+
+.gdbinit: .gdbinit.tmpl
+	sed "s/:1234/:$(GDBPORT)/" < $^ > $@
+
+qemu-gdb: $K/kernel fs.img .gdbinit
+	@echo "*** Now run 'gdb-multiarch' in another window in this directory." 1>&2
+	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
+
+# ---- testing ----
+check: $K/kernel fs.img
+	python3 tools/check.py
+
+bench-boot: $K/kernel fs.img
+	python3 tools/bench-boot.py
+
+clean:
+	rm -f $K/kernel $K/kernel.asm $K/kernel.sym .gdbinit
+	find $K $U mkfs -name '*.o' -o -name '*.d' -o -name '*.asm' | xargs rm -f
+	rm -f $U/usys.S $(UPROGS) mkfs/mkfs fs.img
+
+.PHONY: all deps qemu qemu-gdb check bench-boot clean
