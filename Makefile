@@ -31,7 +31,7 @@ KOPTS ?=
 CFLAGS = -Wall -Werror -O -fno-omit-frame-pointer -ggdb -gdwarf-2 -MD
 CFLAGS += -mcmodel=medany -ffreestanding -fno-common -nostdlib -mno-relax
 CFLAGS += -fno-builtin-printf -fno-builtin-malloc -fno-builtin-free
-CFLAGS += -fno-stack-protector -fno-pie -no-pie -I.
+CFLAGS += -fno-stack-protector -fno-pie -no-pie -I. -I$K
 CFLAGS += $(EXTRA_CFLAGS)
 ASFLAGS = $(CFLAGS)
 LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments

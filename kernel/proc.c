@@ -1,0 +1,534 @@
+// Processes: the process table, creation (fork), exit and wait, and the
+// per-hart scheduler with sleep and wakeup.
+//
+// Locks and their order (take the earlier one first):
+//   wait_lock   guards every p->parent, so that a parent's wait() and its
+//               children's exit() agree; taken before any p->lock.
+//   p->lock     guards p->state, chan, killed, xstate, pid.
+// A process switching to the scheduler holds exactly its own p->lock; the
+// scheduler releases it after swtch() returns, and takes it before
+// switching to a process.
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "defs.h"
+
+struct cpu cpus[NCPU];
+struct proc proc[NPROC];
+struct proc *initproc;
+
+static int nextpid = 1;
+static struct spinlock pid_lock;
+static struct spinlock wait_lock;
+
+extern char trampoline[]; // trampoline.S
+extern pagetable_t kernel_pagetable;
+extern void forkret(void);
+static void freeproc(struct proc *p);
+
+// Map a kernel stack for every process slot, each under an unmapped guard
+// page (KSTACK). Runs once at boot; out of memory here is fatal.
+static void
+proc_mapstacks(pagetable_t kpgtbl)
+{
+  for(struct proc *p = proc; p < &proc[NPROC]; p++){
+    char *pa = kalloc();
+    if(pa == 0)
+      panic("proc_mapstacks: out of memory");
+    kvmmap(kpgtbl, KSTACK((int)(p - proc)), (uint64)pa, PGSIZE, PTE_R | PTE_W);
+  }
+}
+
+void
+procinit(void)
+{
+  initlock(&pid_lock, "nextpid");
+  initlock(&wait_lock, "wait_lock");
+  for(struct proc *p = proc; p < &proc[NPROC]; p++){
+    initlock(&p->lock, "proc");
+    p->state = UNUSED;
+    p->kstack = KSTACK((int)(p - proc));
+  }
+  proc_mapstacks(kernel_pagetable);
+}
+
+// This hart's id, kept in tp. Interrupts must be off, or the process could
+// move to another hart right after reading it.
+int
+cpuid(void)
+{
+  return r_tp();
+}
+
+// This hart's struct cpu. Interrupts must be off.
+struct cpu *
+mycpu(void)
+{
+  return &cpus[cpuid()];
+}
+
+// The process running on this hart, or 0.
+struct proc *
+myproc(void)
+{
+  push_off();
+  struct proc *p = mycpu()->proc;
+  pop_off();
+  return p;
+}
+
+static int
+allocpid(void)
+{
+  acquire(&pid_lock);
+  int pid = nextpid++;
+  release(&pid_lock);
+  return pid;
+}
+
+// Find an UNUSED slot and prepare it to run in the kernel: trapframe,
+// empty user page table, context that starts at forkret. Returns the
+// process with p->lock held, or 0 when the table is full or memory ran out.
+static struct proc *
+allocproc(void)
+{
+  struct proc *p;
+
+  for(p = proc; p < &proc[NPROC]; p++){
+    acquire(&p->lock);
+    if(p->state == UNUSED)
+      goto found;
+    release(&p->lock);
+  }
+  return 0;
+
+found:
+  p->pid = allocpid();
+  p->state = USED;
+  if((p->trapframe = (struct trapframe *)kalloc()) == 0)
+    goto bad;
+  memset(p->trapframe, 0, PGSIZE);
+  if((p->pagetable = proc_pagetable(p)) == 0)
+    goto bad;
+
+  memset(&p->context, 0, sizeof(p->context));
+  p->context.ra = (uint64)forkret;
+  p->context.sp = p->kstack + PGSIZE;
+  return p;
+
+bad:
+  freeproc(p);
+  release(&p->lock);
+  return 0;
+}
+
+// Return a slot to UNUSED, freeing its user memory. p->lock must be held.
+static void
+freeproc(struct proc *p)
+{
+  assert_held(&p->lock);
+  if(p->trapframe)
+    kfree(p->trapframe);
+  p->trapframe = 0;
+  if(p->pagetable)
+    proc_freepagetable(p->pagetable, p->sz);
+  p->pagetable = 0;
+  p->sz = 0;
+  p->pid = 0;
+  p->parent = 0;
+  p->name[0] = 0;
+  p->chan = 0;
+  p->killed = 0;
+  p->xstate = 0;
+  p->state = UNUSED;
+}
+
+// A user page table with only the trampoline and the trapframe mapped, or
+// 0 when out of memory.
+pagetable_t
+proc_pagetable(struct proc *p)
+{
+  pagetable_t pagetable = uvmcreate();
+  if(pagetable == 0)
+    return 0;
+
+  // No PTE_U: only the kernel (in supervisor mode) runs these pages.
+  if(mappages(pagetable, TRAMPOLINE, PGSIZE, (uint64)trampoline, PTE_R | PTE_X) < 0)
+    goto bad;
+  if(mappages(pagetable, TRAPFRAME, PGSIZE, (uint64)p->trapframe, PTE_R | PTE_W) < 0)
+    goto bad;
+  return pagetable;
+
+bad:
+  uvmunmap(pagetable, TRAMPOLINE, 1, 0);
+  uvmfree(pagetable, 0);
+  return 0;
+}
+
+// Free a user page table and the memory [0, sz) it maps; the trampoline
+// and trapframe frames are not the page table's to free.
+void
+proc_freepagetable(pagetable_t pagetable, uint64 sz)
+{
+  uvmunmap(pagetable, TRAMPOLINE, 1, 0);
+  uvmunmap(pagetable, TRAPFRAME, 1, 0);
+  uvmfree(pagetable, sz);
+}
+
+// Create the first process. It has no user memory yet: when it first runs,
+// forkret() mounts the file system and execs /init.
+void
+userinit(void)
+{
+  struct proc *p = allocproc();
+  if(p == 0)
+    panic("userinit: cannot allocate the first process");
+  initproc = p;
+  safestrcpy(p->name, "init", sizeof(p->name));
+  p->state = RUNNABLE;
+  release(&p->lock);
+}
+
+// Grow or shrink the calling process's memory by n bytes. Returns 0, or
+// -1 when the new size would be negative, would reach the trapframe, or
+// memory runs out (the process is left unchanged).
+int
+growproc(long n)
+{
+  struct proc *p = myproc();
+  uint64 sz = p->sz;
+
+  if(n > 0){
+    if(n > TRAPFRAME || sz + n > TRAPFRAME)
+      return -1;
+    // Memory is allocated eagerly: a request larger than the free frames
+    // cannot succeed, so do not evict the whole of RAM trying.
+    if((uint64)n / PGSIZE > kfreecount())
+      return -1;
+    if((sz = uvmalloc(p->pagetable, sz, sz + n, PTE_W)) == 0)
+      return -1;
+  } else if(n < 0){
+    if((uint64)-n > sz)
+      return -1;
+    sz = uvmdealloc(p->pagetable, sz, sz + n);
+  }
+  p->sz = sz;
+  return 0;
+}
+
+// Create a child that is a copy of the caller. Returns the child's pid in
+// the parent and 0 in the child, or -1 when there is no free slot or not
+// enough memory.
+int
+fork(void)
+{
+  struct proc *np, *p = myproc();
+
+  if((np = allocproc()) == 0)
+    return -1;
+  if(uvmcopy(p->pagetable, np->pagetable, p->sz) < 0){
+    freeproc(np);
+    release(&np->lock);
+    return -1;
+  }
+  np->sz = p->sz;
+  *(np->trapframe) = *(p->trapframe);
+  np->trapframe->a0 = 0; // fork returns 0 in the child
+
+  for(int i = 0; i < NOFILE; i++)
+    if(p->ofile[i])
+      np->ofile[i] = filedup(p->ofile[i]);
+  np->cwd = idup(p->cwd);
+  safestrcpy(np->name, p->name, sizeof(p->name));
+  int pid = np->pid;
+  release(&np->lock);
+
+  acquire(&wait_lock);
+  np->parent = p;
+  release(&wait_lock);
+
+  acquire(&np->lock);
+  np->state = RUNNABLE;
+  release(&np->lock);
+  return pid;
+}
+
+// Give p's children to init. wait_lock must be held.
+static void
+reparent(struct proc *p)
+{
+  assert_held(&wait_lock);
+  for(struct proc *pp = proc; pp < &proc[NPROC]; pp++){
+    if(pp->parent == p){
+      pp->parent = initproc;
+      wakeup(initproc);
+    }
+  }
+}
+
+// End the calling process with `status`. It stays a ZOMBIE until its
+// parent calls wait(). Never returns.
+void
+exit(int status)
+{
+  struct proc *p = myproc();
+
+  if(p == initproc)
+    panic("exit: init exiting with status %d", status);
+
+  for(int fd = 0; fd < NOFILE; fd++){
+    if(p->ofile[fd]){
+      fileclose(p->ofile[fd]);
+      p->ofile[fd] = 0;
+    }
+  }
+  begin_op();
+  iput(p->cwd);
+  end_op();
+  p->cwd = 0;
+
+  acquire(&wait_lock);
+  reparent(p);
+  wakeup(p->parent); // the parent may be sleeping in wait()
+  acquire(&p->lock);
+  p->xstate = status;
+  p->state = ZOMBIE;
+  release(&wait_lock);
+
+  sched();
+  panic("exit: zombie %d ran again", p->pid);
+}
+
+// Wait for a child to exit; copy its status to user address addr unless it
+// is 0. Returns the child's pid, or -1 when the caller has no children, is
+// killed, or addr is bad (the child is then still reaped).
+int
+wait(uint64 addr)
+{
+  struct proc *p = myproc();
+
+  acquire(&wait_lock);
+  for(;;){
+    int havekids = 0;
+    for(struct proc *pp = proc; pp < &proc[NPROC]; pp++){
+      if(pp->parent != p)
+        continue;
+      acquire(&pp->lock);
+      havekids = 1;
+      if(pp->state == ZOMBIE){
+        int pid = pp->pid;
+        int bad = addr != 0 &&
+          copyout(p->pagetable, addr, (char *)&pp->xstate, sizeof(pp->xstate)) < 0;
+        freeproc(pp);
+        release(&pp->lock);
+        release(&wait_lock);
+        return bad ? -1 : pid;
+      }
+      release(&pp->lock);
+    }
+    if(!havekids || killed(p)){
+      release(&wait_lock);
+      return -1;
+    }
+    sleep(p, &wait_lock);
+  }
+}
+
+// Each hart's scheduler loop: pick a RUNNABLE process and run it until it
+// gives the hart back. With nothing to run, sleep in wfi with interrupts
+// off (a pending interrupt still wakes wfi), so that idle harts do not
+// burn host CPU and no wakeup slips between the search and the wfi.
+void
+scheduler(void)
+{
+  struct cpu *c = mycpu();
+
+  c->proc = 0;
+  for(;;){
+    // Let pending device interrupts in, then search with them off.
+    intr_on();
+    intr_off();
+
+    int found = 0;
+    for(struct proc *p = proc; p < &proc[NPROC]; p++){
+      acquire(&p->lock);
+      if(p->state == RUNNABLE){
+        p->state = RUNNING;
+        c->proc = p;
+        swtch(&c->context, &p->context);
+        c->proc = 0; // the process has changed its state and come back
+        found = 1;
+      }
+      release(&p->lock);
+    }
+    if(!found)
+      wfi();
+  }
+}
+
+// Switch to this hart's scheduler. The caller holds exactly p->lock and has
+// already changed p->state. intena belongs to this kernel thread, not to
+// the hart, so it is saved and restored around the switch.
+void
+sched(void)
+{
+  struct proc *p = myproc();
+
+  KASSERT(holding(&p->lock), "sched: p->lock of pid %d not held", p->pid);
+  KASSERT(mycpu()->noff == 1, "sched: %d locks held, want only p->lock", mycpu()->noff);
+  KASSERT(p->state != RUNNING, "sched: pid %d still RUNNING", p->pid);
+  KASSERT(!intr_get(), "sched: interrupts enabled");
+
+  int intena = mycpu()->intena;
+  swtch(&p->context, &mycpu()->context);
+  mycpu()->intena = intena;
+}
+
+// Give up the hart for one scheduling round.
+void
+yield(void)
+{
+  struct proc *p = myproc();
+  acquire(&p->lock);
+  p->state = RUNNABLE;
+  sched();
+  release(&p->lock);
+}
+
+// A new process's first code in the kernel, reached through swtch() from
+// the scheduler, which still holds p->lock. The very first process also
+// mounts the root file system (which needs a process context to sleep on
+// disk I/O) and becomes /init.
+void
+forkret(void)
+{
+  static int first = 1;
+  struct proc *p = myproc();
+
+  release(&p->lock);
+  if(first){
+    first = 0;
+    fsinit(ROOTDEV);
+    __sync_synchronize();
+    p->cwd = namei("/");
+    char *argv[] = { "init", 0 };
+    int argc = kexec("/init", argv);
+    if(argc < 0)
+      panic("forkret: cannot exec /init");
+    p->trapframe->a0 = argc;
+  }
+  usertrapret();
+}
+
+// Atomically release lk and sleep on chan; take lk again when woken.
+void
+sleep(void *chan, struct spinlock *lk)
+{
+  struct proc *p = myproc();
+
+  // Holding p->lock before releasing lk means no wakeup(chan) can run in
+  // between: wakeup needs p->lock to see us.
+  acquire(&p->lock);
+  release(lk);
+  p->chan = chan;
+  p->state = SLEEPING;
+  sched();
+  p->chan = 0;
+  release(&p->lock);
+  acquire(lk);
+}
+
+// Wake every process sleeping on chan. Must not be called with any
+// p->lock held.
+void
+wakeup(void *chan)
+{
+  struct proc *me = myproc();
+
+  for(struct proc *p = proc; p < &proc[NPROC]; p++){
+    if(p == me)
+      continue;
+    acquire(&p->lock);
+    if(p->state == SLEEPING && p->chan == chan)
+      p->state = RUNNABLE;
+    release(&p->lock);
+  }
+}
+
+// Mark the process `pid` killed; it exits when it next returns to user
+// mode (or wakes from a sleep that checks). Returns 0, or -1 if no such pid.
+int
+kill(int pid)
+{
+  for(struct proc *p = proc; p < &proc[NPROC]; p++){
+    acquire(&p->lock);
+    if(p->pid == pid && p->state != UNUSED){
+      p->killed = 1;
+      if(p->state == SLEEPING)
+        p->state = RUNNABLE;
+      release(&p->lock);
+      return 0;
+    }
+    release(&p->lock);
+  }
+  return -1;
+}
+
+void
+setkilled(struct proc *p)
+{
+  acquire(&p->lock);
+  p->killed = 1;
+  release(&p->lock);
+}
+
+int
+killed(struct proc *p)
+{
+  acquire(&p->lock);
+  int k = p->killed;
+  release(&p->lock);
+  return k;
+}
+
+// Copy to a user address (user_dst = 1) or a kernel address. 0 or -1.
+int
+either_copyout(int user_dst, uint64 dst, void *src, uint64 len)
+{
+  if(user_dst)
+    return copyout(myproc()->pagetable, dst, src, len);
+  memmove((char *)dst, src, len);
+  return 0;
+}
+
+// Copy from a user address (user_src = 1) or a kernel address. 0 or -1.
+int
+either_copyin(void *dst, int user_src, uint64 src, uint64 len)
+{
+  if(user_src)
+    return copyin(myproc()->pagetable, dst, src, len);
+  memmove(dst, (char *)src, len);
+  return 0;
+}
+
+// List the processes on the console (^P). Takes no locks, so that it
+// works on a wedged machine; what it prints may be slightly stale.
+void
+procdump(void)
+{
+  static char *states[] = {
+    [UNUSED] "unused", [USED] "used", [SLEEPING] "sleep ",
+    [RUNNABLE] "runble", [RUNNING] "run   ", [ZOMBIE] "zombie"
+  };
+
+  printf("\n");
+  for(struct proc *p = proc; p < &proc[NPROC]; p++){
+    if(p->state == UNUSED)
+      continue;
+    char *state = (p->state >= 0 && p->state < NELEM(states)) ? states[p->state] : "???";
+    printf("%d %s %s %d KiB\n", p->pid, state, p->name, (int)(p->sz / 1024));
+  }
+}

@@ -1,0 +1,110 @@
+// System calls about processes, time and memory.
+#include "types.h"
+#include "riscv.h"
+#include "defs.h"
+#include "param.h"
+#include "memlayout.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "memstat.h"
+
+uint64
+sys_exit(void)
+{
+  int n;
+  argint(0, &n);
+  exit(n);
+}
+
+uint64
+sys_getpid(void)
+{
+  return myproc()->pid;
+}
+
+uint64
+sys_fork(void)
+{
+  return fork();
+}
+
+uint64
+sys_wait(void)
+{
+  uint64 p;
+  argaddr(0, &p);
+  return wait(p);
+}
+
+// sbrk(n): grow (or shrink, n < 0) the heap; returns the old break, or -1.
+uint64
+sys_sbrk(void)
+{
+  int n;
+  argint(0, &n);
+  uint64 addr = myproc()->sz;
+  if(growproc(n) < 0)
+    return -1;
+  return addr;
+}
+
+// sleep(n): wait n clock ticks. Returns -1 if killed while sleeping.
+uint64
+sys_sleep(void)
+{
+  int n;
+  argint(0, &n);
+  if(n < 0)
+    n = 0;
+  acquire(&tickslock);
+  uint ticks0 = ticks;
+  while(ticks - ticks0 < n){
+    if(killed(myproc())){
+      release(&tickslock);
+      return -1;
+    }
+    sleep(&ticks, &tickslock);
+  }
+  release(&tickslock);
+  return 0;
+}
+
+uint64
+sys_kill(void)
+{
+  int pid;
+  argint(0, &pid);
+  return kill(pid);
+}
+
+// Clock ticks since boot.
+uint64
+sys_uptime(void)
+{
+  acquire(&tickslock);
+  uint xticks = ticks;
+  release(&tickslock);
+  return xticks;
+}
+
+// memstat(struct memstat *st): frame counts. 0, or -1 for a bad pointer.
+uint64
+sys_memstat(void)
+{
+  uint64 addr;
+  struct memstat st;
+
+  argaddr(0, &addr);
+  kmemstat(&st);
+  if(copyout(myproc()->pagetable, addr, (char *)&st, sizeof(st)) < 0)
+    return -1;
+  return 0;
+}
+
+// halt(): power the machine off. Scripts end QEMU with it.
+uint64
+sys_halt(void)
+{
+  printf("halt: powering off\n");
+  sbi_shutdown();
+}

@@ -1,0 +1,199 @@
+// Traps: system calls, exceptions and interrupts, from user mode
+// (uservec in trampoline.S -> usertrap) and from the kernel (kernelvec ->
+// kerneltrap). The timer is programmed through SBI set_timer, one tick
+// every 1/TICK_HZ s on each hart; the boot hart counts ticks.
+//
+// tickslock guards ticks.
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "fdt.h"
+#include "defs.h"
+
+struct spinlock tickslock;
+uint ticks;
+
+extern char trampoline[], uservec[], userret[];
+extern uint64 boot_hartid;
+void kernelvec(void);
+
+static uint64 timer_interval; // timebase ticks between timer interrupts
+
+void
+trapinit(void)
+{
+  initlock(&tickslock, "time");
+  timer_interval = bootinfo.timebase_freq / TICK_HZ;
+}
+
+static void
+timer_arm(void)
+{
+  sbi_set_timer(r_time() + timer_interval);
+}
+
+// Install the kernel trap vector and enable this hart's interrupts
+// (external, timer, software) in sie; sstatus.SIE stays off until the
+// scheduler turns it on.
+void
+trapinithart(void)
+{
+  w_stvec((uint64)kernelvec);
+  w_sie(r_sie() | SIE_SEIE | SIE_STIE | SIE_SSIE);
+  timer_arm();
+}
+
+static char *
+scause_name(uint64 scause)
+{
+  switch(scause){
+  case SCAUSE_INSN_MISALIGNED: return "instruction address misaligned";
+  case SCAUSE_INSN_ACCESS: return "instruction access fault";
+  case SCAUSE_ILLEGAL_INSN: return "illegal instruction";
+  case SCAUSE_BREAKPOINT: return "breakpoint";
+  case 4: return "load address misaligned";
+  case SCAUSE_LOAD_ACCESS: return "load access fault";
+  case 6: return "store address misaligned";
+  case SCAUSE_STORE_ACCESS: return "store access fault";
+  case SCAUSE_INSN_PAGE_FAULT: return "instruction page fault";
+  case SCAUSE_LOAD_PAGE_FAULT: return "load page fault";
+  case SCAUSE_STORE_PAGE_FAULT: return "store page fault";
+  }
+  return "unknown exception";
+}
+
+// Handle a trap from user mode: a system call, a device or timer interrupt,
+// or an exception, which kills the process with a message.
+void
+usertrap(void)
+{
+  int which_dev = 0;
+
+  KASSERT((r_sstatus() & SSTATUS_SPP) == 0, "usertrap: trap not from user mode");
+
+  // Further traps come from the kernel now.
+  w_stvec((uint64)kernelvec);
+
+  struct proc *p = myproc();
+  p->trapframe->epc = r_sepc();
+  uint64 scause = r_scause();
+
+  if(scause == SCAUSE_ECALL_U){
+    if(killed(p))
+      exit(-1);
+    p->trapframe->epc += 4; // return past the ecall
+    // Interrupts may come now that sepc, scause and sstatus are saved.
+    intr_on();
+    syscall();
+  } else if((which_dev = devintr()) != 0){
+    // handled
+  } else {
+    printf("pid %d (%s): %s (scause %p) at pc %p, address %p: killed\n",
+           p->pid, p->name, scause_name(scause), (void*)scause,
+           (void*)r_sepc(), (void*)r_stval());
+    setkilled(p);
+  }
+
+  if(killed(p))
+    exit(-1);
+  if(which_dev == 2)
+    yield();
+  usertrapret();
+}
+
+// Return to user mode through userret in the trampoline.
+void
+usertrapret(void)
+{
+  struct proc *p = myproc();
+
+  // From here until sret a trap would go to uservec in the wrong state.
+  intr_off();
+  w_stvec(TRAMPOLINE + (uservec - trampoline));
+
+  // What uservec needs for the next trap into the kernel.
+  p->trapframe->kernel_satp = r_satp();
+  p->trapframe->kernel_sp = p->kstack + PGSIZE;
+  p->trapframe->kernel_trap = (uint64)usertrap;
+  p->trapframe->kernel_hartid = r_tp();
+
+  // sret goes to user mode with interrupts enabled.
+  uint64 x = r_sstatus();
+  x &= ~SSTATUS_SPP;
+  x |= SSTATUS_SPIE;
+  w_sstatus(x);
+  w_sepc(p->trapframe->epc);
+
+  uint64 satp = MAKE_SATP(p->pagetable);
+  uint64 trampoline_userret = TRAMPOLINE + (userret - trampoline);
+  ((void (*)(uint64))trampoline_userret)(satp);
+}
+
+// A trap while in the kernel: only interrupts are expected; an exception
+// is a kernel bug.
+void
+kerneltrap(void)
+{
+  uint64 sepc = r_sepc();
+  uint64 sstatus = r_sstatus();
+  uint64 scause = r_scause();
+
+  KASSERT(sstatus & SSTATUS_SPP, "kerneltrap: trap not from supervisor mode");
+  KASSERT(!intr_get(), "kerneltrap: interrupts enabled");
+
+  int which_dev = devintr();
+  if(which_dev == 0)
+    panic("kerneltrap: %s (scause %p) at pc %p, address %p",
+          scause_name(scause), (void*)scause, (void*)sepc, (void*)r_stval());
+
+  if(which_dev == 2 && myproc() != 0)
+    yield();
+
+  // yield() may have trapped in between: restore what sret needs.
+  w_sepc(sepc);
+  w_sstatus(sstatus);
+}
+
+static void
+clockintr(void)
+{
+  if(cpuid() == boot_hartid){
+    acquire(&tickslock);
+    ticks++;
+    wakeup(&ticks);
+    release(&tickslock);
+  }
+  timer_arm();
+}
+
+// Handle a device or timer interrupt. Returns 2 for the timer, 1 for
+// another device, 0 when scause is not an interrupt this kernel knows.
+int
+devintr(void)
+{
+  uint64 scause = r_scause();
+
+  if(scause == SCAUSE_EXTERNAL_INTR){
+    int irq = plic_claim();
+    if(irq == UART0_IRQ)
+      uartintr();
+    else if(irq >= VIRTIO_IRQ(0) && irq < VIRTIO_IRQ(NVDISK))
+      virtio_disk_intr(irq - VIRTIO_IRQ(0));
+    else if(irq)
+      printf("devintr: unexpected interrupt irq=%d\n", irq);
+    if(irq)
+      plic_complete(irq);
+    return 1;
+  } else if(scause == SCAUSE_TIMER_INTR){
+    clockintr();
+    return 2;
+  } else if(scause == SCAUSE_SOFT_INTR){
+    // Software interrupts (IPIs) carry no work yet: acknowledge.
+    w_sip(r_sip() & ~SIE_SSIE);
+    return 1;
+  }
+  return 0;
+}
