@@ -91,6 +91,8 @@ fs.img: mkfs/mkfs README.md $(UPROGS)
 
 .PRECIOUS: %.o
 
+include tests/host/host.mk
+
 -include $K/*.d $K/*/*.d $U/*.d
 
 # ---- running ----
@@ -115,6 +117,7 @@ qemu-gdb: $K/kernel fs.img .gdbinit
 
 # ---- testing ----
 check: $K/kernel fs.img
+	$(MAKE) --no-print-directory host-tests
 	python3 tools/check.py
 
 bench-boot: $K/kernel fs.img
@@ -124,5 +127,6 @@ clean:
 	rm -f $K/kernel $K/kernel.asm $K/kernel.sym .gdbinit
 	find $K $U mkfs -name '*.o' -o -name '*.d' -o -name '*.asm' | xargs rm -f
 	rm -f $U/usys.S $(UPROGS) mkfs/mkfs fs.img
+	rm -rf tests/host/build
 
 .PHONY: all deps qemu qemu-gdb check bench-boot clean

@@ -28,7 +28,7 @@ _entry:
         j 1b
 2:
         call set_stack
-        call boot_main          # boot_main(hartid, dtb), never returns
+        call main          # main(hartid, dtb), never returns
         j park
 
 .globl _secondary_entry

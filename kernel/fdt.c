@@ -211,7 +211,8 @@ fdt_open(struct fdt *f, const void *blob, uint64 maxsize)
   f->stroff = rd32(h + 12);
   f->rsvoff = rd32(h + 16);
   strsize = rd32(h + 32);
-  // Version 16 has no size_dt_struct: the structure block may run to the end.
+  // Version 16 has no size_dt_struct: the structure block may run to the
+  // end. (If soff > total the difference wraps, and inside() refuses it.)
   ssize = version >= 17 ? rd32(h + 36) : f->total - f->soff;
   // Tokens are 4-aligned, reservation entries 8-aligned (spec 5.3, 5.4).
   if(f->soff % 4 != 0 || f->rsvoff % 8 != 0)
@@ -261,11 +262,12 @@ add_reg(struct walk *w, const struct fnode *n, const struct fnode *parent,
         struct memrange *r, int *count)
 {
   uint32 ac = parent->acells, sc = parent->scells;
-  uint64 tuple = 4 * (uint64)(ac + sc);
   const uchar *reg = w->f->b + n->reg;
+  uint64 tuple;
 
   if(ac < 1 || ac > 2 || sc < 1 || sc > 2)
     return;
+  tuple = 4 * (ac + sc); // bytes per (address, size): 16 on QEMU virt
   for(uint64 off = 0; off + tuple <= n->reglen; off += tuple)
     add_range(r, count, rdcells(reg + off, ac), rdcells(reg + off + 4 * ac, sc));
 }

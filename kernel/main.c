@@ -1,5 +1,5 @@
 // Boot. OpenSBI starts one hart (chosen by lottery, any hart id) at
-// _entry, which calls boot_main(). It reads the device tree, brings up the
+// _entry, which calls main(). It reads the device tree, brings up the
 // memory system, devices and the first process, then starts the other
 // harts with SBI HSM; each of them runs secondary_main(). All harts end in
 // the scheduler.
@@ -65,15 +65,15 @@ print_boot_banner(uint64 hartid)
 }
 
 void
-boot_main(uint64 hartid, uint64 dtb)
+main(uint64 hartid, uint64 dtb)
 {
   boot_hartid = hartid;
   consoleinit();
   printfinit();
   if(fdt_parse((void*)dtb, FDT_MAX_SIZE, &bootinfo) < 0)
-    panic("boot_main: no valid device tree at %p", (void*)dtb);
+    panic("main: no valid device tree at %p", (void*)dtb);
   if(bootinfo.nram == 0)
-    panic("boot_main: device tree lists no memory");
+    panic("main: device tree lists no memory");
   if(bootinfo.timebase_freq == 0)
     bootinfo.timebase_freq = 10000000; // QEMU virt's, if the tree omits it
   bootinfo.hart_mask |= 1UL << hartid;
