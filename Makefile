@@ -33,6 +33,11 @@ CFLAGS += -mcmodel=medany -ffreestanding -fno-common -nostdlib -mno-relax
 CFLAGS += -fno-builtin-printf -fno-builtin-malloc -fno-builtin-free
 CFLAGS += -fno-stack-protector -fno-pie -no-pie -I. -I$K
 CFLAGS += $(EXTRA_CFLAGS)
+# FAULT=<name> compiles in a known bug (kernel/fault.h), only for proving
+# that the graders fail a broken kernel.
+ifneq ($(FAULT),)
+CFLAGS += -DFAULT_$(shell echo $(FAULT) | tr a-z- A-Z_)=1
+endif
 ASFLAGS = $(CFLAGS)
 LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
 

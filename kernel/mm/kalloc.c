@@ -23,6 +23,7 @@
 #include "memstat.h"
 #include "poison.h"
 #include "defs.h"
+#include "fault.h"
 
 extern char end[]; // first address after the kernel image; see kernel.ld
 
@@ -148,6 +149,14 @@ kalloc(void)
   return (void*)pa;
 }
 
+// FAULT_KFREE_LEAK only: true for every 16th call.
+static int
+leak_this_free(void)
+{
+  static int calls;
+  return __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) % 16 == 0;
+}
+
 // Give back the frame at `pa`, which kalloc() returned. Panics, naming the
 // frame, for a misaligned address, a frame outside RAM or reserved, and a
 // frame that is already free. Fills the frame with POISON_FREE_FRAME so a
@@ -162,6 +171,8 @@ kfree(void *pa)
     panic("kfree: %p is not a frame address (not page aligned)", pa);
   if((why = frame_reserved_why(a)) != 0)
     panic("kfree: frame %p is %s", pa, why);
+  if(FAULT_KFREE_LEAK && leak_this_free())
+    return;
 
   memset(pa, POISON_FREE_FRAME, PGSIZE);
 
