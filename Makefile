@@ -11,7 +11,7 @@ KOBJS = \
   $K/entry.o $K/main.o $K/sbi.o $K/fdt.o $K/printf.o $K/string.o \
   $K/spinlock.o $K/sleeplock.o $K/proc.o $K/swtch.o $K/trampoline.o \
   $K/trap.o $K/kernelvec.o $K/syscall.o $K/sysproc.o $K/exec.o \
-  $K/mm/kalloc.o $K/mm/vm.o \
+  $K/mm/memmap.o $K/mm/page.o $K/mm/kalloc.o $K/mm/vm.o $K/mm/selftest.o \
   $K/fs/bio.o $K/fs/log.o $K/fs/fs.o $K/fs/file.o $K/fs/pipe.o $K/fs/sysfile.o \
   $K/dev/uart.o $K/dev/console.o $K/dev/plic.o $K/dev/virtio_disk.o
 
@@ -33,6 +33,9 @@ CFLAGS += -mcmodel=medany -ffreestanding -fno-common -nostdlib -mno-relax
 CFLAGS += -fno-builtin-printf -fno-builtin-malloc -fno-builtin-free
 CFLAGS += -fno-stack-protector -fno-pie -no-pie -I. -I$K
 CFLAGS += $(EXTRA_CFLAGS)
+# The complete tree builds every lab solved: -DSOL_<LAB> for each listed lab.
+SOL_LABS := $(shell sed -e 's/\#.*//' labs/labs.txt 2>/dev/null | tr a-z A-Z)
+CFLAGS += $(foreach l,$(SOL_LABS),-DSOL_$(l))
 # FAULT=<name> compiles in a known bug (kernel/fault.h), only for proving
 # that the graders fail a broken kernel.
 ifneq ($(FAULT),)

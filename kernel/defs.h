@@ -77,13 +77,21 @@ int             virtio_disk_io(int slot, uint64 sector, void *data, uint32 len, 
 void            virtio_disk_rw(struct buf *b, int write); // file system disk
 void            virtio_disk_intr(int slot);
 
+// mm/memmap.c: RAM and reserved ranges from the device tree
+void            memmap_init(void);
+char*           memmap_reserved_why(uint64 pa);
+extern uint64   ram_base, ram_top;
+
 // mm/kalloc.c: the physical frame allocator
 void            kinit(void);
 void*           kalloc(void);
+void*           kalloc_as(int use); // use: PG_KERNEL, PG_PAGETABLE or PG_USER (mm/page.h)
 void            kfree(void *pa);
 void            kmemstat(struct memstat *st);
 uint64          kfreecount(void);
-extern uint64   ram_base, ram_top;
+
+// mm/selftest.c
+void            selftest_run(void);
 
 // mm/vm.c
 void            kvminit(void);

@@ -415,6 +415,8 @@ forkret(void)
     first = 0;
     fsinit(ROOTDEV);
     __sync_synchronize();
+    if(bootarg_has("selftest"))
+      selftest_run();
     p->cwd = namei("/");
     char *argv[] = { "init", 0 };
     int argc = kexec("/init", argv);

@@ -14,7 +14,7 @@ line(const char *label, uint64 frames, uint64 page_size)
          frames * page_size / 1024);
 }
 
-// Prints the metadata line: bits per frame and their share of RAM as a
+// Prints the metadata line: bits (or whole bytes) per frame and their share of RAM as a
 // percentage with three decimals, rounded to nearest. Example: 1 bit per
 // 4096-byte frame is 1 / 32768 = 0.00305 % of RAM, printed as 0.003%;
 // 256 bits (a 32-byte record) is 256 / 32768 = 0.781%.
@@ -25,8 +25,12 @@ metadata(uint64 bits, uint64 page_size)
   // The share in thousandths of a percent: bits / frame_bits * 100 * 1000.
   uint64 milli = (bits * 100000 + frame_bits / 2) / frame_bits;
 
-  printf("metadata: %lu bit%s per frame (%lu.%03lu%% of RAM)\n",
-         bits, bits == 1 ? "" : "s", milli / 1000, milli % 1000);
+  if(bits >= 8 && bits % 8 == 0)
+    printf("metadata: %lu bytes per frame (%lu.%03lu%% of RAM)\n",
+           bits / 8, milli / 1000, milli % 1000);
+  else
+    printf("metadata: %lu bit%s per frame (%lu.%03lu%% of RAM)\n",
+           bits, bits == 1 ? "" : "s", milli / 1000, milli % 1000);
 }
 
 int

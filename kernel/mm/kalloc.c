@@ -1,152 +1,138 @@
-// Physical frame allocator: a bitmap with one bit per 4 KiB frame of RAM.
+// Physical frame allocator: free lists of struct page.
 //
-// This is the simplest design that works, and the labs' starting point:
-// bit i of `bits` is 1 when frame i (physical address ram_base + i*PGSIZE)
-// is free. The bitmap lives just after the kernel image and covers the RAM
-// range the device tree reports, so the machine's memory size needs no
-// rebuild. A bit says only "free or not": who uses a frame, how many
-// mappings share it, where it sits on disk must be kept elsewhere. That is
-// what lab `frames` changes.
+// Every frame has a record in the frame array (page.c). A free frame's
+// record sits on the doubly linked free list and has use PG_FREE; kalloc()
+// takes the first record off the list and kfree() puts it back, so both
+// are O(1), whatever the state of memory. The record also says what each
+// frame in use is for (kernel data, page table, user memory), and the
+// allocator keeps a count per use, which memstat() reports.
 //
-// Frames that are never handed out (reserved): everything from the start of
-// RAM to the end of the bitmap (OpenSBI, the kernel image, the bitmap
-// itself), the device tree blob, and every reserved range of the device
-// tree. Their bits stay 0 forever; kfree() refuses them.
-//
-// Locking: kmem.lock guards bits, nfree and hint.
+// Locking: kmem.lock guards the free list, every record's use bits and
+// list links, and the counters. Reference counts are atomic (page.c).
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
 #include "spinlock.h"
 #include "riscv.h"
-#include "fdt.h"
 #include "memstat.h"
 #include "poison.h"
-#include "defs.h"
 #include "fault.h"
+#include "defs.h"
+#include "mm/page.h"
 
-extern char end[]; // first address after the kernel image; see kernel.ld
-
-uint64 ram_base, ram_top; // RAM is [ram_base, ram_top)
+enum { USE_RESERVED, USE_FREE, USE_KERNEL, USE_PAGETABLE, USE_USER, NUSE };
 
 static struct {
   struct spinlock lock;
-  uint64 *bits;      // bit set: frame free
-  uint64 nframes;    // frames covered, (ram_top - ram_base) / PGSIZE
-  uint64 nwords;     // 64-bit words in bits
-  uint64 nfree;      // frames free now
-  uint64 nreserved;  // frames never handed out
-  uint64 meta_end;   // first byte after the bitmap
-  uint64 hint;       // word where the next search starts (next fit)
+  struct page free;      // sentinel of the circular free list
+  uint64 count[NUSE];    // frames per use
+  uint64 total;          // frames of RAM
 } kmem;
 
+// Index into kmem.count of a single use bit (PG_RESERVED = 1 << 0 ...).
 static int
-in_range(uint64 pa, uint64 base, uint64 size)
+use_index(int use)
 {
-  return pa >= base && pa - base < size;
+  int i = 0;
+  while((1 << i) != use)
+    i++;
+  return i;
 }
 
-// Why a frame may never be allocated or freed, or 0 if it may.
-static char *
-frame_reserved_why(uint64 pa)
+static void
+list_push(struct page *head, struct page *pg)
 {
-  if(pa < ram_base || pa >= ram_top)
-    return "outside RAM";
-  if(pa < KERNLINK)
-    return "inside the firmware's range";
-  if(pa < (uint64)end)
-    return "inside the kernel image";
-  if(pa < kmem.meta_end)
-    return "inside the frame bitmap";
-  if(in_range(pa, PGROUNDDOWN(bootinfo.fdt_base),
-              PGROUNDUP(bootinfo.fdt_base + bootinfo.fdt_size) - PGROUNDDOWN(bootinfo.fdt_base)))
-    return "inside the device tree";
-  for(int i = 0; i < bootinfo.nreserved; i++){
-    struct memrange *r = &bootinfo.reserved[i];
-    if(in_range(pa, PGROUNDDOWN(r->base), PGROUNDUP(r->base + r->size) - PGROUNDDOWN(r->base)))
-      return "inside a reserved range of the device tree";
-  }
-  return 0;
+  pg->next = head->next;
+  pg->prev = head;
+  head->next->prev = pg;
+  head->next = pg;
 }
 
-// Index of the lowest set bit of a nonzero word. (No libgcc in the kernel,
-// so no __builtin_ctzl.)
-static int
-lowest_bit(uint64 w)
+static void
+list_remove(struct page *pg)
 {
-  int bit = 0;
-  while((w & 1) == 0){
-    w >>= 1;
-    bit++;
-  }
-  return bit;
+  pg->prev->next = pg->next;
+  pg->next->prev = pg->prev;
+  pg->next = pg->prev = 0;
 }
 
-static uint64
-frame_index(uint64 pa)
+// Move a frame to a new use, keeping the counters right. Caller holds kmem.lock.
+static void
+set_use_locked(struct page *pg, int use)
 {
-  return (pa - ram_base) / PGSIZE;
+  assert_held(&kmem.lock);
+  int old = page_use(pg);
+  if(old)
+    kmem.count[use_index(old)]--;
+  page_set_use(pg, use);
+  kmem.count[use_index(use)]++;
 }
 
-// Set up the bitmap over the first RAM range of the device tree and mark
-// every frame that is not reserved as free. Runs once, on the boot hart,
-// before paging is on.
+// Put a frame on the free list. Caller holds kmem.lock.
+static void
+free_one_locked(struct page *pg)
+{
+  set_use_locked(pg, PG_FREE);
+  pg->refcount = 0;
+  list_push(&kmem.free, pg);
+}
+
+// Build the frame array and put every frame that is not reserved on the
+// free list. Runs once, on the boot hart.
 void
 kinit(void)
 {
   initlock(&kmem.lock, "kmem");
-  ram_base = bootinfo.ram[0].base;
-  ram_top = ram_base + bootinfo.ram[0].size;
-  KASSERT(ram_base % PGSIZE == 0 && ram_top % PGSIZE == 0,
-          "RAM [%p, %p) must be page aligned", (void*)ram_base, (void*)ram_top);
-  KASSERT((uint64)end > ram_base && (uint64)end < ram_top,
-          "kernel image must lie inside RAM");
-  if(bootinfo.nram > 1)
-    printf("kinit: using only the first of %d RAM ranges\n", bootinfo.nram);
+  kmem.free.next = kmem.free.prev = &kmem.free;
+  page_init();
 
-  kmem.nframes = (ram_top - ram_base) / PGSIZE;
-  kmem.nwords = (kmem.nframes + 63) / 64;
-  kmem.bits = (uint64*)PGROUNDUP((uint64)end);
-  kmem.meta_end = PGROUNDUP((uint64)kmem.bits + kmem.nwords * sizeof(uint64));
-  memset(kmem.bits, 0, kmem.nwords * sizeof(uint64));
-
-  for(uint64 pa = ram_base; pa < ram_top; pa += PGSIZE){
-    if(frame_reserved_why(pa)){
-      kmem.nreserved++;
-      continue;
-    }
-    uint64 i = frame_index(pa);
-    kmem.bits[i / 64] |= 1UL << (i % 64);
-    kmem.nfree++;
+  kmem.total = (ram_top - ram_base) / PGSIZE;
+  acquire(&kmem.lock);
+  // Walk down so the list hands out low addresses first.
+  for(uint64 pa = ram_top - PGSIZE; pa >= ram_base; pa -= PGSIZE){
+    struct page *pg = pa_to_page(pa);
+    if(page_use(pg) == PG_RESERVED)
+      kmem.count[USE_RESERVED]++;
+    else
+      free_one_locked(pg);
   }
+  release(&kmem.lock);
 }
 
-// Allocate one 4 KiB frame. Returns its address (== its kernel virtual
-// address through the direct map), filled with POISON_NEW_FRAME so that
-// code relying on zeroed memory fails visibly, or 0 when RAM is exhausted.
-// Takes kmem.lock.
+// Allocate one frame for `use` (PG_KERNEL, PG_PAGETABLE or PG_USER) with a
+// reference count of 1. Returns its address, filled with POISON_NEW_FRAME,
+// or 0 when no frame is free. Takes kmem.lock.
 void *
-kalloc(void)
+kalloc_as(int use)
 {
-  uint64 pa = 0;
+  struct page *pg = 0;
 
+  KASSERT(use == PG_KERNEL || use == PG_PAGETABLE || use == PG_USER,
+          "kalloc_as: %x is not an allocatable use", use);
   acquire(&kmem.lock);
-  for(uint64 n = 0; n < kmem.nwords; n++){
-    uint64 w = (kmem.hint + n) % kmem.nwords;
-    if(kmem.bits[w] == 0)
-      continue;
-    int bit = lowest_bit(kmem.bits[w]);
-    kmem.bits[w] &= ~(1UL << bit);
-    kmem.nfree--;
-    kmem.hint = w;
-    pa = ram_base + (w * 64 + bit) * PGSIZE;
-    break;
+  if(kmem.free.next != &kmem.free){
+    pg = kmem.free.next;
+    KASSERT(page_use(pg) == PG_FREE && page_refcount(pg) == 0,
+            "kalloc: frame %p on the free list is %s with refcount %d",
+            (void*)page_to_pa(pg), page_use_name(page_use(pg)), page_refcount(pg));
+    list_remove(pg);
+    set_use_locked(pg, use);
+    pg->refcount = 1;
   }
   release(&kmem.lock);
 
-  if(pa)
-    memset((void*)pa, POISON_NEW_FRAME, PGSIZE);
-  return (void*)pa;
+  if(pg == 0)
+    return 0;
+  void *pa = (void*)page_to_pa(pg);
+  memset(pa, POISON_NEW_FRAME, PGSIZE);
+  return pa;
+}
+
+// A frame for kernel data.
+void *
+kalloc(void)
+{
+  return kalloc_as(PG_KERNEL);
 }
 
 // FAULT_KFREE_LEAK only: true for every 16th call.
@@ -157,31 +143,48 @@ leak_this_free(void)
   return __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) % 16 == 0;
 }
 
-// Give back the frame at `pa`, which kalloc() returned. Panics, naming the
-// frame, for a misaligned address, a frame outside RAM or reserved, and a
-// frame that is already free. Fills the frame with POISON_FREE_FRAME so a
-// use after free reads garbage. Takes kmem.lock.
+// Check that pa may be freed and drop the caller's reference. Panics,
+// naming the frame, for an address that is not a frame of RAM, a reserved
+// frame, a frame that is already free, and a frame that other users still
+// reference. Returns its record. Takes kmem.lock.
+static struct page *
+kfree_check(void *pa)
+{
+  struct page *pg = pa_to_page((uint64)pa);
+  char *why;
+
+  if((uint64)pa % PGSIZE != 0)
+    panic("kfree: %p is not a frame address (not page aligned)", pa);
+  if(pg == 0)
+    panic("kfree: frame %p is outside RAM", pa);
+  acquire(&kmem.lock);
+  int use = page_use(pg);
+  if(use == PG_FREE)
+    panic("kfree: double free of frame %p", pa);
+  if(use == PG_RESERVED){
+    why = memmap_reserved_why((uint64)pa);
+    panic("kfree: frame %p is reserved (%s)", pa, why ? why : "the frame array");
+  }
+  int left = page_ref_dec(pg);
+  if(left != 0)
+    panic("kfree: frame %p (%s) still has %d other references", pa, page_use_name(use), left);
+  release(&kmem.lock);
+  return pg;
+}
+
+// Give back a frame that kalloc() returned; the caller must hold its only
+// reference. Fills it with POISON_FREE_FRAME so a use after free reads
+// garbage. Takes kmem.lock.
 void
 kfree(void *pa)
 {
-  uint64 a = (uint64)pa;
-  char *why;
+  struct page *pg = kfree_check(pa);
 
-  if(a % PGSIZE != 0)
-    panic("kfree: %p is not a frame address (not page aligned)", pa);
-  if((why = frame_reserved_why(a)) != 0)
-    panic("kfree: frame %p is %s", pa, why);
   if(FAULT_KFREE_LEAK && leak_this_free())
     return;
-
   memset(pa, POISON_FREE_FRAME, PGSIZE);
-
-  uint64 i = frame_index(a);
   acquire(&kmem.lock);
-  if(kmem.bits[i / 64] & (1UL << (i % 64)))
-    panic("kfree: double free of frame %p", pa);
-  kmem.bits[i / 64] |= 1UL << (i % 64);
-  kmem.nfree++;
+  free_one_locked(pg);
   release(&kmem.lock);
 }
 
@@ -190,22 +193,69 @@ uint64
 kfreecount(void)
 {
   acquire(&kmem.lock);
-  uint64 n = kmem.nfree;
+  uint64 n = kmem.count[USE_FREE];
   release(&kmem.lock);
   return n;
 }
 
-// Fill *st for the memstat() system call. A bitmap cannot tell what a used
-// frame is used for, so by_use is 0. Takes kmem.lock.
+// Fill *st for the memstat() system call. Takes kmem.lock.
 void
 kmemstat(struct memstat *st)
 {
   memset(st, 0, sizeof(*st));
   acquire(&kmem.lock);
   st->page_size = PGSIZE;
-  st->total = kmem.nframes;
-  st->free = kmem.nfree;
-  st->reserved = kmem.nreserved;
-  st->meta_bits = 1;
+  st->total = kmem.total;
+  st->free = kmem.count[USE_FREE];
+  st->reserved = kmem.count[USE_RESERVED];
+  st->by_use = 1;
+  st->kernel = kmem.count[USE_KERNEL];
+  st->pagetable = kmem.count[USE_PAGETABLE];
+  st->user = kmem.count[USE_USER];
+  st->meta_bits = sizeof(struct page) * 8;
   release(&kmem.lock);
+}
+
+#define REPORT(...) do { if(bad++ < 10) printf("kalloc_check: " __VA_ARGS__); } while(0)
+
+// Check the allocator's invariants: every record on the free list is
+// PG_FREE with refcount 0 and consistent links, every PG_FREE record is on
+// the list, every record has exactly one use, and the counters match the
+// records. Prints each violation (the first ten) and returns their number.
+// Takes kmem.lock.
+int
+kalloc_check(void)
+{
+  uint64 seen[NUSE] = {0}, onlist = 0;
+  int bad = 0;
+
+  acquire(&kmem.lock);
+  for(struct page *pg = kmem.free.next; pg != &kmem.free; pg = pg->next){
+    uint64 pa = page_to_pa(pg);
+    if(page_use(pg) != PG_FREE || page_refcount(pg) != 0)
+      REPORT("frame %p on the free list is %s, refcount %d\n", (void*)pa,
+             page_use_name(page_use(pg)), page_refcount(pg));
+    if(pg->next->prev != pg)
+      REPORT("frame %p: free-list links broken\n", (void*)pa);
+    if(++onlist > kmem.total){
+      REPORT("free list longer than RAM: a cycle\n");
+      break;
+    }
+  }
+  for(uint64 pa = ram_base; pa < ram_top; pa += PGSIZE){
+    int use = page_use(pa_to_page(pa));
+    if(use == 0 || (use & (use - 1)) != 0){
+      REPORT("frame %p has use bits %x, want exactly one\n", (void*)pa, use);
+      continue;
+    }
+    seen[use_index(use)]++;
+  }
+  if(onlist != seen[USE_FREE])
+    REPORT("%d frames on the free list but %d marked free\n", (int)onlist, (int)seen[USE_FREE]);
+  for(int i = 0; i < NUSE; i++)
+    if(seen[i] != kmem.count[i])
+      REPORT("counter of %s says %d frames, records say %d\n",
+             page_use_name(1 << i), (int)kmem.count[i], (int)seen[i]);
+  release(&kmem.lock);
+  return bad;
 }

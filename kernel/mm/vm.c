@@ -17,6 +17,7 @@
 #include "riscv.h"
 #include "defs.h"
 #include "fs.h"
+#include "mm/page.h"
 
 pagetable_t kernel_pagetable;
 
@@ -28,7 +29,7 @@ extern char trampoline[]; // trampoline.S
 static pagetable_t
 kvmmake(void)
 {
-  pagetable_t kpgtbl = kalloc();
+  pagetable_t kpgtbl = kalloc_as(PG_PAGETABLE);
   if(kpgtbl == 0)
     panic("kvmmake: out of memory");
   memset(kpgtbl, 0, PGSIZE);
@@ -76,7 +77,7 @@ walk(pagetable_t pagetable, uint64 va, int alloc)
               "walk: unexpected superpage at level %d for va %p", level, (void*)va);
       pagetable = (pagetable_t)PTE2PA(*pte);
     } else {
-      if(!alloc || (pagetable = (pde_t*)kalloc()) == 0)
+      if(!alloc || (pagetable = (pde_t*)kalloc_as(PG_PAGETABLE)) == 0)
         return 0;
       memset(pagetable, 0, PGSIZE);
       *pte = PA2PTE(pagetable) | PTE_V;
@@ -150,7 +151,7 @@ uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free)
 pagetable_t
 uvmcreate(void)
 {
-  pagetable_t pagetable = kalloc();
+  pagetable_t pagetable = kalloc_as(PG_PAGETABLE);
   if(pagetable == 0)
     return 0;
   memset(pagetable, 0, PGSIZE);
@@ -167,7 +168,7 @@ uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm)
     return oldsz;
 
   for(uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE){
-    char *mem = kalloc();
+    char *mem = kalloc_as(PG_USER);
     if(mem == 0)
       goto bad;
     memset(mem, 0, PGSIZE);
@@ -235,7 +236,7 @@ uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
     pte_t *pte = walk(old, a, 0);
     if(pte == 0 || (*pte & PTE_V) == 0)
       continue;
-    char *mem = kalloc();
+    char *mem = kalloc_as(PG_USER);
     if(mem == 0)
       goto bad;
     memmove(mem, (char*)PTE2PA(*pte), PGSIZE);

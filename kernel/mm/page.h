@@ -1,0 +1,75 @@
+// Frame metadata: one struct page per 4 KiB frame of RAM.
+//
+// The array `pages` is placed and sized at boot (page.c) from the RAM the
+// device tree reports; frame number i (physical address ram_base +
+// i*PGSIZE) is described by pages[i]. Every layer of the memory system
+// keeps its per-frame state here: the allocator's free lists, the use the
+// frame is put to, how many users share it, and (in later labs) the buddy
+// order, LRU links, reverse map and swap slot.
+//
+// Locks, and the letter each field below carries:
+//   (k) kmem.lock in kalloc.c: the use state of every frame, free-list
+//       links, and the per-use counters.
+//   (a) atomic: changed only with __atomic builtins through page_ref_*().
+//   (o) owner: the kernel code that allocated the frame; no lock while it
+//       holds the frame.
+#ifndef KERNEL_MM_PAGE_H
+#define KERNEL_MM_PAGE_H
+#include "types.h"
+
+// Use of a frame: exactly one of these bits is set in flags at any time.
+#define PG_RESERVED   (1 << 0)  // never allocatable: firmware, kernel image, metadata, device tree
+#define PG_FREE       (1 << 1)  // on a free list
+#define PG_KERNEL     (1 << 2)  // kernel data: stacks, trapframes, pipes, queues
+#define PG_PAGETABLE  (1 << 3)  // a page-table page
+#define PG_USER       (1 << 4)  // user memory
+#define PG_USE_MASK   (PG_RESERVED | PG_FREE | PG_KERNEL | PG_PAGETABLE | PG_USER)
+// State bits of later labs (planned room, unused yet).
+#define PG_SWAPBACKED (1 << 5)  // user page that may go to swap
+#define PG_DIRTY      (1 << 6)  // written since it was last on disk
+#define PG_REFERENCED (1 << 7)  // used since the clock hand last passed
+#define PG_LOCKED     (1 << 8)  // under I/O: do not touch
+
+// Order of a frame that is not the head of a free buddy block (lab buddy).
+#define PAGE_ORDER_NONE 0xff
+
+#ifdef SOL_FRAMES
+struct page {
+  uint16 flags;       // (k) PG_* bits
+  uint8 order;        // (k) buddy order of a free block's head, else PAGE_ORDER_NONE
+  uint8 spare;
+  int refcount;       // (a) users of the frame: 1 from kalloc() until kfree(); 0 while free
+  struct page *next;  // (k) free list while PG_FREE; LRU list while PG_USER (lab swap)
+  struct page *prev;
+  union {             // what else a frame needs, by state
+    uint64 none;      //   PG_FREE, PG_KERNEL, PG_PAGETABLE, PG_RESERVED: nothing
+    uint64 rmap;      //   PG_USER, resident: who maps it (lab swap)
+    uint64 swap_slot; //   PG_USER, swapped out: its slot on the swap disk (lab swap)
+  } u;
+};
+#else
+// Lab frames, task 1: design the per-frame record (labs/frames/README.md).
+struct page {
+  uint64 todo;
+};
+#endif
+
+// 32 bytes per 4096-byte frame is 0.78% of RAM; Linux spends 64.
+_Static_assert(sizeof(struct page) <= 32, "struct page must fit in 32 bytes");
+
+// page.c
+void            page_init(void);
+struct page*    pa_to_page(uint64 pa);
+uint64          page_to_pa(struct page *pg);
+int             page_use(struct page *pg);
+void            page_set_use(struct page *pg, int use);
+int             page_refcount(struct page *pg);
+void            page_ref_inc(struct page *pg);
+int             page_ref_dec(struct page *pg);
+void            page_dump(struct page *pg);
+char*           page_use_name(int use);
+extern uint64   page_meta_end;
+
+// kalloc.c
+int             kalloc_check(void);
+#endif
