@@ -93,6 +93,9 @@ uint64          kfreecount(void);
 // mm/selftest.c
 void            selftest_run(void);
 
+// mm/bench.c
+void            bench_frames(void);
+
 // mm/vm.c
 void            kvminit(void);
 void            kvminithart(void);

@@ -417,6 +417,8 @@ forkret(void)
     __sync_synchronize();
     if(bootarg_has("selftest"))
       selftest_run();
+    if(bootarg_has("bench"))
+      bench_frames();
     p->cwd = namei("/");
     char *argv[] = { "init", 0 };
     int argc = kexec("/init", argv);
