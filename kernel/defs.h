@@ -16,6 +16,7 @@ struct sleeplock;
 struct stat;
 struct superblock;
 struct memstat;
+struct buddyinfo;
 
 // KASSERT(cond, fmt, ...): an invariant that must hold; on failure the
 // kernel panics naming the condition and the message. Always compiled in.
@@ -89,9 +90,12 @@ void*           kalloc_as(int use); // use: PG_KERNEL, PG_PAGETABLE or PG_USER (
 void            kfree(void *pa);
 void            kmemstat(struct memstat *st);
 uint64          kfreecount(void);
+int             kbuddyinfo(struct buddyinfo *bi);
+int             kmemmap(char *buf, int n, uint64 start, uint64 group);
 
 // mm/selftest.c
 void            selftest_run(void);
+int             selftest_kmemtest(int cmd, int arg);
 
 // mm/bench.c
 void            bench_frames(void);

@@ -17,4 +17,29 @@ struct memstat {
   uint64 user;        // user memory
   uint64 meta_bits;   // bits of allocator metadata per frame (1 for a bitmap)
 };
+
+// What the buddyinfo() system call reports: free blocks per order, like
+// Linux's /proc/buddyinfo.
+#define BUDDY_NORDER 11  // orders 0..10: blocks of 4 KiB .. 4 MiB
+struct buddyinfo {
+  uint64 norder;                 // orders in use (BUDDY_NORDER)
+  uint64 nfree[BUDDY_NORDER];    // free blocks of 2^order frames
+};
+
+// Characters of the memmap() system call, one per group of frames: the
+// use most of the group's frames are put to.
+#define MEMMAP_FREE      '.'
+#define MEMMAP_KERNEL    'K'
+#define MEMMAP_PAGETABLE 'P'
+#define MEMMAP_USER      'U'
+#define MEMMAP_RESERVED  'R'
+#define MEMMAP_USED      '#'   // in use, for an allocator that cannot say what for
+
+// Commands of the test-only kmemtest(cmd, arg) system call (kernel option
+// selftest): kernel allocations a test program can drive.
+#define KMEMTEST_ALLOC 0  // arg = order: allocate a block; returns a handle, or -1
+#define KMEMTEST_FREE  1  // arg = handle: check the block's fill and free it; 0, -1, or -2 if overwritten
+#define KMEMTEST_PFN   2  // arg = handle: the block's first frame number (address / 4096)
+#define KMEMTEST_CHECK 3  // the number of allocator invariant violations (kalloc_check)
+#define KMEMTEST_MAX   256 // handles
 #endif

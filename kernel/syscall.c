@@ -95,6 +95,9 @@ uint64 sys_mkdir(void);
 uint64 sys_close(void);
 uint64 sys_memstat(void);
 uint64 sys_halt(void);
+uint64 sys_buddyinfo(void);
+uint64 sys_memmap(void);
+uint64 sys_kmemtest(void);
 
 static uint64 (*syscalls[])(void) = {
   [SYS_fork]    sys_fork,
@@ -120,6 +123,9 @@ static uint64 (*syscalls[])(void) = {
   [SYS_close]   sys_close,
   [SYS_memstat] sys_memstat,
   [SYS_halt]    sys_halt,
+  [SYS_buddyinfo] sys_buddyinfo,
+  [SYS_memmap]  sys_memmap,
+  [SYS_kmemtest] sys_kmemtest,
 };
 
 void

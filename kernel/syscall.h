@@ -26,4 +26,7 @@
 // Added by this kernel.
 #define SYS_memstat 22  // frame counts: int memstat(struct memstat *)
 #define SYS_halt    23  // power the machine off: void halt(void)
+#define SYS_buddyinfo 24 // free blocks per order: int buddyinfo(struct buddyinfo *)
+#define SYS_memmap  25  // map of physical memory: int memmap(char *buf, int n, int start, int group)
+#define SYS_kmemtest 26 // test-only kernel allocations, kernel option selftest: int kmemtest(int cmd, int arg)
 #endif

@@ -108,3 +108,60 @@ sys_halt(void)
   printf("halt: powering off\n");
   sbi_shutdown();
 }
+
+// buddyinfo(struct buddyinfo *bi): free blocks per order. 0, or -1 for a
+// bad pointer or an allocator without orders.
+uint64
+sys_buddyinfo(void)
+{
+  uint64 addr;
+  struct buddyinfo bi;
+
+  argaddr(0, &addr);
+  if(kbuddyinfo(&bi) < 0)
+    return -1;
+  if(copyout(myproc()->pagetable, addr, (char *)&bi, sizeof(bi)) < 0)
+    return -1;
+  return 0;
+}
+
+// memmap(char *buf, int n, int start, int group): one character per group
+// of `group` frames (memstat.h), for groups start, start+1, ... Returns
+// the number of characters written (0 past the end of RAM), or -1 for a
+// bad pointer or argument.
+uint64
+sys_memmap(void)
+{
+  uint64 addr;
+  int n, start, group, done = 0;
+  char chunk[128];
+
+  argaddr(0, &addr);
+  argint(1, &n);
+  argint(2, &start);
+  argint(3, &group);
+  if(n < 0 || start < 0 || group <= 0)
+    return -1;
+  while(done < n){
+    int want = n - done < sizeof(chunk) ? n - done : sizeof(chunk);
+    int got = kmemmap(chunk, want, start + done, group);
+    if(got == 0)
+      break;
+    if(copyout(myproc()->pagetable, addr + done, chunk, got) < 0)
+      return -1;
+    done += got;
+  }
+  return done;
+}
+
+// kmemtest(cmd, arg): drive kernel allocations from a test program; only
+// with the kernel option `selftest` (mm/selftest.c), else -1.
+uint64
+sys_kmemtest(void)
+{
+  int cmd, arg;
+
+  argint(0, &cmd);
+  argint(1, &arg);
+  return selftest_kmemtest(cmd, arg);
+}

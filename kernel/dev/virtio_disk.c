@@ -29,6 +29,7 @@
 #include "kernel/fs.h"
 #include "kernel/buf.h"
 #include "kernel/defs.h"
+#include "kernel/mm/page.h"
 #include "kernel/dev/virtio.h"
 
 #define SECTOR VIRTIO_BLK_SECTOR_SIZE
@@ -113,7 +114,27 @@ vdisk_negotiate(struct vdisk *d)
   return 0;
 }
 
-// Return one zeroed frame for a queue; the kernel cannot run without its
+#ifdef SOL_BUDDY
+// Allocate the three rings of a queue in one physically contiguous block
+// of two frames from the buddy allocator: the descriptor table in the
+// first frame, the driver (avail) ring and the device (used) ring in the
+// second. The kernel cannot run without its disks' queues, so running out
+// of memory at boot is fatal.
+static void
+vdisk_alloc_rings(struct vdisk *d, int slot)
+{
+  struct page *pg = alloc_pages(1);
+
+  if(pg == 0)
+    panic("virtio_disk_init: no free 2-frame block for disk %d's queue", slot);
+  char *area = (char *)page_to_pa(pg);
+  memset(area, 0, 2 * PGSIZE);
+  d->desc = (void *)area;
+  d->avail = (void *)(area + PGSIZE);
+  d->used = (void *)(area + PGSIZE + PGSIZE / 2);
+}
+#else
+// One zeroed frame for a queue ring; the kernel cannot run without its
 // disks' queues, so running out of memory at boot is fatal.
 static void *
 vdisk_queue_frame(int slot)
@@ -126,7 +147,17 @@ vdisk_queue_frame(int slot)
   return p;
 }
 
-// Set up queue 0 with VIRTQ_SIZE descriptors in three new frames and mark
+// Allocate the three rings of a queue, one frame each.
+static void
+vdisk_alloc_rings(struct vdisk *d, int slot)
+{
+  d->desc = vdisk_queue_frame(slot);
+  d->avail = vdisk_queue_frame(slot);
+  d->used = vdisk_queue_frame(slot);
+}
+#endif
+
+// Set up queue 0 with VIRTQ_SIZE descriptors in newly allocated rings and mark
 // it ready. Returns 0, or -1 (nothing allocated) if the device's queue is
 // missing, in use, or too small. Lock rule: boot only, no lock.
 static int
@@ -138,9 +169,7 @@ vdisk_setup_queue(struct vdisk *d, int slot)
   if(rd(d, VIRTIO_MMIO_QUEUE_NUM_MAX) < VIRTQ_SIZE)
     return -1;
 
-  d->desc = vdisk_queue_frame(slot);
-  d->avail = vdisk_queue_frame(slot);
-  d->used = vdisk_queue_frame(slot);
+  vdisk_alloc_rings(d, slot);
   wr(d, VIRTIO_MMIO_QUEUE_NUM, VIRTQ_SIZE);
   wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint64)d->desc);
   wr(d, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint64)d->desc >> 32);

@@ -1,14 +1,17 @@
-// Physical frame allocator: free lists of struct page.
+// Physical frame allocator: the buddy allocator (buddy.c) over the frame
+// array (page.c), with the use of every frame recorded and counted.
 //
-// Every frame has a record in the frame array (page.c). A free frame's
-// record sits on the doubly linked free list and has use PG_FREE; kalloc()
-// takes the first record off the list and kfree() puts it back, so both
-// are O(1), whatever the state of memory. The record also says what each
-// frame in use is for (kernel data, page table, user memory), and the
-// allocator keeps a count per use, which memstat() reports.
+// alloc_pages(order) hands out 2^order physically contiguous frames, for
+// the kernel users that need them (the virtio queues); kalloc()/kfree() are
+// order 0. Each frame in use carries its use (kernel, page table, user) in
+// its record; the head of an allocated block also carries the block's
+// order and the allocation's reference count, so that a free with the
+// wrong order, a free of part of a block and a free of a frame that others
+// still reference are caught, naming the frame.
 //
-// Locking: kmem.lock guards the free list, every record's use bits and
-// list links, and the counters. Reference counts are atomic (page.c).
+// Locking: kmem.lock guards the buddy free lists, every record's use bits,
+// orders and list links, and the counters. Reference counts are atomic
+// (page.c).
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -24,7 +27,6 @@ enum { USE_RESERVED, USE_FREE, USE_KERNEL, USE_PAGETABLE, USE_USER, NUSE };
 
 static struct {
   struct spinlock lock;
-  struct page free;      // sentinel of the circular free list
   uint64 count[NUSE];    // frames per use
   uint64 total;          // frames of RAM
 } kmem;
@@ -39,23 +41,6 @@ use_index(int use)
   return i;
 }
 
-static void
-list_push(struct page *head, struct page *pg)
-{
-  pg->next = head->next;
-  pg->prev = head;
-  head->next->prev = pg;
-  head->next = pg;
-}
-
-static void
-list_remove(struct page *pg)
-{
-  pg->prev->next = pg->next;
-  pg->next->prev = pg->prev;
-  pg->next = pg->prev = 0;
-}
-
 // Move a frame to a new use, keeping the counters right. Caller holds kmem.lock.
 static void
 set_use_locked(struct page *pg, int use)
@@ -68,67 +53,77 @@ set_use_locked(struct page *pg, int use)
   kmem.count[use_index(use)]++;
 }
 
-// Put a frame on the free list. Caller holds kmem.lock.
-static void
-free_one_locked(struct page *pg)
-{
-  set_use_locked(pg, PG_FREE);
-  pg->refcount = 0;
-  list_push(&kmem.free, pg);
-}
-
-// Build the frame array and put every frame that is not reserved on the
-// free list. Runs once, on the boot hart.
+// Build the frame array and give every frame that is not reserved to the
+// buddy allocator, one at a time: the merging builds the large blocks.
+// Runs once, on the boot hart.
 void
 kinit(void)
 {
   initlock(&kmem.lock, "kmem");
-  kmem.free.next = kmem.free.prev = &kmem.free;
   page_init();
+  buddy_init();
 
   kmem.total = (ram_top - ram_base) / PGSIZE;
   acquire(&kmem.lock);
-  // Walk down so the list hands out low addresses first.
-  for(uint64 pa = ram_top - PGSIZE; pa >= ram_base; pa -= PGSIZE){
+  for(uint64 pa = ram_base; pa < ram_top; pa += PGSIZE){
     struct page *pg = pa_to_page(pa);
-    if(page_use(pg) == PG_RESERVED)
+    if(page_use(pg) == PG_RESERVED){
       kmem.count[USE_RESERVED]++;
-    else
-      free_one_locked(pg);
+      continue;
+    }
+    set_use_locked(pg, PG_FREE);
+    buddy_free_locked(pg, 0);
   }
   release(&kmem.lock);
 }
 
-// Allocate one frame for `use` (PG_KERNEL, PG_PAGETABLE or PG_USER) with a
-// reference count of 1. Returns its address, filled with POISON_NEW_FRAME,
-// or 0 when no frame is free. Takes kmem.lock.
-void *
-kalloc_as(int use)
+// Allocate 2^order contiguous frames for `use` (PG_KERNEL, PG_PAGETABLE or
+// PG_USER), filled with POISON_NEW_FRAME. Returns the head's record (one
+// reference), or 0 when no block that large is free. Takes kmem.lock.
+struct page *
+alloc_pages_as(int order, int use)
 {
-  struct page *pg = 0;
-
   KASSERT(use == PG_KERNEL || use == PG_PAGETABLE || use == PG_USER,
-          "kalloc_as: %x is not an allocatable use", use);
+          "alloc_pages: %x is not an allocatable use", use);
+  if(order < 0 || order > MAX_ORDER)
+    return 0;
+
   acquire(&kmem.lock);
-  if(kmem.free.next != &kmem.free){
-    pg = kmem.free.next;
-    KASSERT(page_use(pg) == PG_FREE && page_refcount(pg) == 0,
-            "kalloc: frame %p on the free list is %s with refcount %d",
-            (void*)page_to_pa(pg), page_use_name(page_use(pg)), page_refcount(pg));
-    list_remove(pg);
-    set_use_locked(pg, use);
+  struct page *pg = buddy_alloc_locked(order);
+  if(pg){
+    for(uint64 i = 0; i < (1UL << order); i++){
+      struct page *f = pg + i;
+      KASSERT(page_use(f) == PG_FREE && page_refcount(f) == 0 && f->alloc_order == PAGE_ORDER_NONE,
+              "alloc_pages: free frame %p is %s, refcount %d", (void*)page_to_pa(f),
+              page_use_name(page_use(f)), page_refcount(f));
+      set_use_locked(f, use);
+    }
+    pg->alloc_order = order;
     pg->refcount = 1;
   }
   release(&kmem.lock);
 
-  if(pg == 0)
-    return 0;
-  void *pa = (void*)page_to_pa(pg);
-  memset(pa, POISON_NEW_FRAME, PGSIZE);
-  return pa;
+  if(pg)
+    memset((void*)page_to_pa(pg), POISON_NEW_FRAME, PGSIZE << order);
+  return pg;
 }
 
-// A frame for kernel data.
+// 2^order contiguous frames of kernel data, or 0.
+struct page *
+alloc_pages(int order)
+{
+  return alloc_pages_as(order, PG_KERNEL);
+}
+
+// A frame for `use`, or 0 when memory is exhausted.
+void *
+kalloc_as(int use)
+{
+  struct page *pg = alloc_pages_as(0, use);
+  return pg ? (void*)page_to_pa(pg) : 0;
+}
+
+// A frame for kernel data, or 0.
 void *
 kalloc(void)
 {
@@ -143,49 +138,69 @@ leak_this_free(void)
   return __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) % 16 == 0;
 }
 
-// Check that pa may be freed and drop the caller's reference. Panics,
-// naming the frame, for an address that is not a frame of RAM, a reserved
-// frame, a frame that is already free, and a frame that other users still
-// reference. Returns its record. Takes kmem.lock.
-static struct page *
-kfree_check(void *pa)
+// Check that the block headed by pg may be freed as order `order`, and
+// drop the caller's reference. Panics naming the frame otherwise. Caller
+// holds kmem.lock.
+static void
+free_check_locked(struct page *pg, int order)
+{
+  uint64 pa = page_to_pa(pg);
+  int use = page_use(pg);
+
+  if(use == PG_FREE || (use != PG_RESERVED && page_refcount(pg) == 0 && pg->alloc_order != PAGE_ORDER_NONE))
+    panic("kfree: double free of frame %p", (void*)pa);
+  if(use == PG_RESERVED){
+    char *why = memmap_reserved_why(pa);
+    panic("kfree: frame %p is reserved (%s)", (void*)pa, why ? why : "the frame array");
+  }
+  if(pg->alloc_order == PAGE_ORDER_NONE)
+    panic("free_pages: frame %p is part of a block, not its head", (void*)pa);
+  if(pg->alloc_order != order)
+    panic("free_pages: block %p freed as order %d but allocated as order %d",
+          (void*)pa, order, pg->alloc_order);
+  int left = page_ref_dec(pg);
+  if(left != 0)
+    panic("kfree: frame %p (%s) still has %d other references", (void*)pa,
+          page_use_name(use), left);
+}
+
+// Give back the block of 2^order frames headed by pg, which alloc_pages()
+// returned; the caller must hold its only reference. Fills it with
+// POISON_FREE_FRAME first, so a use after free reads garbage. Takes kmem.lock.
+void
+free_pages(struct page *pg, int order)
+{
+  KASSERT(order >= 0 && order <= MAX_ORDER, "free_pages: bad order %d", order);
+  acquire(&kmem.lock);
+  free_check_locked(pg, order);
+  release(&kmem.lock);
+
+  if(FAULT_KFREE_LEAK && leak_this_free())
+    return;
+  // No one may allocate these frames while we poison them: they keep
+  // their use until the lock is taken again.
+  memset((void*)page_to_pa(pg), POISON_FREE_FRAME, PGSIZE << order);
+
+  acquire(&kmem.lock);
+  pg->alloc_order = PAGE_ORDER_NONE;
+  for(uint64 i = 0; i < (1UL << order); i++)
+    set_use_locked(pg + i, PG_FREE);
+  buddy_free_locked(pg, order);
+  release(&kmem.lock);
+}
+
+// Give back a frame that kalloc() returned. Panics naming the frame for an
+// address that is not a frame of RAM, and as free_pages() does.
+void
+kfree(void *pa)
 {
   struct page *pg = pa_to_page((uint64)pa);
-  char *why;
 
   if((uint64)pa % PGSIZE != 0)
     panic("kfree: %p is not a frame address (not page aligned)", pa);
   if(pg == 0)
     panic("kfree: frame %p is outside RAM", pa);
-  acquire(&kmem.lock);
-  int use = page_use(pg);
-  if(use == PG_FREE)
-    panic("kfree: double free of frame %p", pa);
-  if(use == PG_RESERVED){
-    why = memmap_reserved_why((uint64)pa);
-    panic("kfree: frame %p is reserved (%s)", pa, why ? why : "the frame array");
-  }
-  int left = page_ref_dec(pg);
-  if(left != 0)
-    panic("kfree: frame %p (%s) still has %d other references", pa, page_use_name(use), left);
-  release(&kmem.lock);
-  return pg;
-}
-
-// Give back a frame that kalloc() returned; the caller must hold its only
-// reference. Fills it with POISON_FREE_FRAME so a use after free reads
-// garbage. Takes kmem.lock.
-void
-kfree(void *pa)
-{
-  struct page *pg = kfree_check(pa);
-
-  if(FAULT_KFREE_LEAK && leak_this_free())
-    return;
-  memset(pa, POISON_FREE_FRAME, PGSIZE);
-  acquire(&kmem.lock);
-  free_one_locked(pg);
-  release(&kmem.lock);
+  free_pages(pg, 0);
 }
 
 // Number of free frames now. Takes kmem.lock.
@@ -216,42 +231,85 @@ kmemstat(struct memstat *st)
   release(&kmem.lock);
 }
 
+// Fill *bi for the buddyinfo() system call. Returns 0. Takes kmem.lock.
+int
+kbuddyinfo(struct buddyinfo *bi)
+{
+  memset(bi, 0, sizeof(*bi));
+  bi->norder = NORDER;
+  acquire(&kmem.lock);
+  buddy_counts_locked(bi->nfree);
+  release(&kmem.lock);
+  return 0;
+}
+
+// The memmap character of frames [first, first+n): the use most of them
+// have. Caller holds kmem.lock.
+static char
+group_char_locked(uint64 first, uint64 n)
+{
+  static const char chars[NUSE] = {
+    [USE_RESERVED] MEMMAP_RESERVED, [USE_FREE] MEMMAP_FREE, [USE_KERNEL] MEMMAP_KERNEL,
+    [USE_PAGETABLE] MEMMAP_PAGETABLE, [USE_USER] MEMMAP_USER,
+  };
+  uint64 seen[NUSE] = {0};
+  int best = USE_FREE;
+
+  for(uint64 i = first; i < first + n && i < kmem.total; i++){
+    int use = page_use(pa_to_page(ram_base + i * PGSIZE));
+    seen[use ? use_index(use) : USE_RESERVED]++;
+  }
+  for(int u = 0; u < NUSE; u++)
+    if(seen[u] > seen[best])
+      best = u;
+  return chars[best];
+}
+
+// One character per `group` frames, for the groups from number `start`
+// on, into buf (at most n). Returns how many it wrote (0 past the end of
+// RAM). Takes kmem.lock.
+int
+kmemmap(char *buf, int n, uint64 start, uint64 group)
+{
+  int i = 0;
+
+  if(group == 0)
+    return 0;
+  acquire(&kmem.lock);
+  for(; i < n && (start + i) * group < kmem.total; i++)
+    buf[i] = group_char_locked((start + i) * group, group);
+  release(&kmem.lock);
+  return i;
+}
+
 #define REPORT(...) do { if(bad++ < 10) printf("kalloc_check: " __VA_ARGS__); } while(0)
 
-// Check the allocator's invariants: every record on the free list is
-// PG_FREE with refcount 0 and consistent links, every PG_FREE record is on
-// the list, every record has exactly one use, and the counters match the
-// records. Prints each violation (the first ten) and returns their number.
-// Takes kmem.lock.
+// Check the allocator's invariants: the buddy lists (buddy.c), every
+// record has exactly one use, free frames are the ones the lists hold, and
+// the counters match the records. Prints each violation (the first ten)
+// and returns their number. Takes kmem.lock.
 int
 kalloc_check(void)
 {
-  uint64 seen[NUSE] = {0}, onlist = 0;
+  uint64 seen[NUSE] = {0}, onlists = 0;
   int bad = 0;
 
   acquire(&kmem.lock);
-  for(struct page *pg = kmem.free.next; pg != &kmem.free; pg = pg->next){
-    uint64 pa = page_to_pa(pg);
-    if(page_use(pg) != PG_FREE || page_refcount(pg) != 0)
-      REPORT("frame %p on the free list is %s, refcount %d\n", (void*)pa,
-             page_use_name(page_use(pg)), page_refcount(pg));
-    if(pg->next->prev != pg)
-      REPORT("frame %p: free-list links broken\n", (void*)pa);
-    if(++onlist > kmem.total){
-      REPORT("free list longer than RAM: a cycle\n");
-      break;
-    }
-  }
+  bad = buddy_check_locked(&onlists);
   for(uint64 pa = ram_base; pa < ram_top; pa += PGSIZE){
-    int use = page_use(pa_to_page(pa));
+    struct page *pg = pa_to_page(pa);
+    int use = page_use(pg);
     if(use == 0 || (use & (use - 1)) != 0){
       REPORT("frame %p has use bits %x, want exactly one\n", (void*)pa, use);
       continue;
     }
+    if(use == PG_FREE && (page_refcount(pg) != 0 || pg->alloc_order != PAGE_ORDER_NONE))
+      REPORT("free frame %p has refcount %d, allocation order %d\n", (void*)pa,
+             page_refcount(pg), pg->alloc_order);
     seen[use_index(use)]++;
   }
-  if(onlist != seen[USE_FREE])
-    REPORT("%d frames on the free list but %d marked free\n", (int)onlist, (int)seen[USE_FREE]);
+  if(onlists != seen[USE_FREE])
+    REPORT("%d frames on the free lists but %d marked free\n", (int)onlists, (int)seen[USE_FREE]);
   for(int i = 0; i < NUSE; i++)
     if(seen[i] != kmem.count[i])
       REPORT("counter of %s says %d frames, records say %d\n",

@@ -36,6 +36,7 @@ page_init(void)
     struct page *pg = &pages[i];
     uint64 pa = ram_base + i * PGSIZE;
     pg->order = PAGE_ORDER_NONE;
+    pg->alloc_order = PAGE_ORDER_NONE;
     if(pa < page_meta_end || memmap_reserved_why(pa))
       pg->flags = PG_RESERVED;
   }

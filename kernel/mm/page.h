@@ -30,14 +30,17 @@
 #define PG_REFERENCED (1 << 7)  // used since the clock hand last passed
 #define PG_LOCKED     (1 << 8)  // under I/O: do not touch
 
-// Order of a frame that is not the head of a free buddy block (lab buddy).
+// Buddy orders (lab buddy): blocks of 2^order frames, 4 KiB to 4 MiB.
+#define MAX_ORDER 10
+#define NORDER (MAX_ORDER + 1)
+// Sentinel order of a frame that is not the head of such a block.
 #define PAGE_ORDER_NONE 0xff
 
 #ifdef SOL_FRAMES
 struct page {
   uint16 flags;       // (k) PG_* bits
   uint8 order;        // (k) buddy order of a free block's head, else PAGE_ORDER_NONE
-  uint8 spare;
+  uint8 alloc_order;  // (k) order of the allocated block this frame heads, else PAGE_ORDER_NONE
   int refcount;       // (a) users of the frame: 1 from kalloc() until kfree(); 0 while free
   struct page *next;  // (k) free list while PG_FREE; LRU list while PG_USER (lab swap)
   struct page *prev;
@@ -72,4 +75,15 @@ extern uint64   page_meta_end;
 
 // kalloc.c
 int             kalloc_check(void);
+struct page*    alloc_pages(int order);
+struct page*    alloc_pages_as(int order, int use);
+void            free_pages(struct page *pg, int order);
+
+// buddy.c: caller holds kmem.lock
+void            buddy_init(void);
+struct page*    buddy_alloc_locked(int order);
+void            buddy_free_locked(struct page *pg, int order);
+void            buddy_counts_locked(uint64 *nfree);
+int             buddy_check_locked(uint64 *free_frames);
+void            buddy_dump(void);
 #endif

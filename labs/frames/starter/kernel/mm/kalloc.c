@@ -185,6 +185,60 @@ kmemstat(struct memstat *st)
   release(&kmem.lock);
 }
 
+// Contiguous blocks need records and orders (labs frames and buddy): a
+// bitmap hands out single frames only. Returns 0.
+struct page *
+alloc_pages_as(int order, int use)
+{
+  return 0;
+}
+
+struct page *
+alloc_pages(int order)
+{
+  return 0;
+}
+
+void
+free_pages(struct page *pg, int order)
+{
+  panic("free_pages: no block was ever allocated");
+}
+
+// Free blocks per order: a bitmap has no orders. Returns -1.
+int
+kbuddyinfo(struct buddyinfo *bi)
+{
+  return -1;
+}
+
+// One character per `group` frames, for the groups from number `start`
+// on, into buf (at most n): free, reserved, or in use for an unknown
+// purpose. Returns how many it wrote. Takes kmem.lock.
+int
+kmemmap(char *buf, int n, uint64 start, uint64 group)
+{
+  int i = 0;
+
+  if(group == 0)
+    return 0;
+  acquire(&kmem.lock);
+  for(; i < n && (start + i) * group < kmem.nframes; i++){
+    uint64 nfree = 0, nres = 0, first = (start + i) * group;
+    for(uint64 f = first; f < first + group && f < kmem.nframes; f++){
+      if(kmem.bits[f / 64] & (1UL << (f % 64)))
+        nfree++;
+      else if(frame_reserved_why(ram_base + f * PGSIZE))
+        nres++;
+    }
+    uint64 nused = group - nfree - nres;
+    buf[i] = nfree >= nres && nfree >= nused ? MEMMAP_FREE :
+             nres >= nused ? MEMMAP_RESERVED : MEMMAP_USED;
+  }
+  release(&kmem.lock);
+  return i;
+}
+
 // Check the allocator's invariants: the free count matches the bits, and
 // no reserved frame is marked free. Prints each violation and returns
 // their number. Takes kmem.lock.
