@@ -6,8 +6,12 @@
 //   bench: NAME: N ops, T ns/op
 //
 // Order-0 kalloc/kfree with memory nearly empty, then nearly full (all but
-// a scattered few frames allocated). Every kalloc and kfree also fills the
-// frame with a poison byte; `memset-frame` measures that share alone.
+// a scattered few frames allocated); order-4 alloc_pages/free_pages; and
+// fragmentation: with one frame in 4 (then 1 in 64) kept allocated, the
+// largest run of free frames and the largest block alloc_pages() gives.
+// Every allocation and free also fills the frames with a poison byte;
+// `memset-frame` measures that share alone. An allocator that cannot do
+// something (order 4 without a buddy allocator) prints `unsupported`.
 // Times come from the `time` CSR, whose rate the device tree gives; under
 // QEMU they measure emulated work, good for comparing variants in one run.
 #include "types.h"
@@ -16,6 +20,7 @@
 #include "fdt.h"
 #include "memstat.h"
 #include "defs.h"
+#include "mm/page.h"
 
 #define PAIRS 20000
 #define BATCH (PGSIZE / sizeof(void*)) // pointers that fit in one frame
@@ -53,6 +58,81 @@ measure(int full, void **frames)
   for(int i = 0; i < n; i++)
     kfree(frames[i]);
   report(full ? "full-batch-free" : "empty-batch-free", n, t0);
+}
+
+// Order-4 blocks (64 KiB): alloc_pages then free_pages, PAIRS/10 times.
+static void
+measure_order4(void)
+{
+  struct page *pg = alloc_pages(4);
+  if(pg == 0){
+    printf("bench: order4-alloc+free: unsupported\n");
+    return;
+  }
+  free_pages(pg, 4);
+  uint64 t0 = now_ns();
+  for(int i = 0; i < PAIRS / 10; i++)
+    free_pages(alloc_pages(4), 4);
+  report("order4-alloc+free", PAIRS / 10, t0);
+}
+
+// The longest run of consecutive free frames, from the frame records
+// (0 when the allocator keeps none).
+static uint64
+longest_free_run(void)
+{
+  uint64 best = 0, run = 0;
+  for(uint64 pa = ram_base; pa < ram_top; pa += PGSIZE){
+    struct page *pg = pa_to_page(pa);
+    run = (pg && page_use(pg) == PG_FREE) ? run + 1 : 0;
+    if(run > best)
+      best = run;
+  }
+  return best;
+}
+
+// The largest order alloc_pages() can satisfy now, or -1.
+static int
+largest_block(void)
+{
+  for(int order = MAX_ORDER; order >= 0; order--){
+    struct page *pg = alloc_pages(order);
+    if(pg){
+      free_pages(pg, order);
+      return order;
+    }
+  }
+  return -1;
+}
+
+// Fill memory with single frames, free all but one in `keep`, report the
+// largest free run and block, then free the rest.
+static void
+fragment(int keep)
+{
+  void *head = 0, *kept = 0;
+  uint64 n = 0;
+
+  for(void *pa; (pa = kalloc()) != 0; n++){
+    *(void**)pa = head;
+    head = pa;
+  }
+  for(void *pa = head, *next; pa; pa = next){
+    next = *(void**)pa;
+    if(((uint64)pa / PGSIZE) % keep == 0){
+      *(void**)pa = kept;
+      kept = pa;
+    } else {
+      kfree(pa);
+    }
+  }
+  printf("bench: fragmented 1-in-%d: longest free run %d frames, largest block order %d\n",
+         keep, (int)longest_free_run(), largest_block());
+  while(kept){
+    void *next = *(void**)kept;
+    kfree(kept);
+    kept = next;
+  }
 }
 
 void
@@ -102,5 +182,13 @@ bench_frames(void)
     kept = next;
   }
   kfree(frames);
+
+  measure_order4();
+  printf("bench: unfragmented: longest free run %d frames, largest block order %d\n",
+         (int)longest_free_run(), largest_block());
+  fragment(4);
+  fragment(64);
+  printf("bench: after freeing all: longest free run %d frames, largest block order %d\n",
+         (int)longest_free_run(), largest_block());
   printf("bench: done\n");
 }
