@@ -276,6 +276,33 @@ def make_variant(root, labs, n, dest):
     run_unifdef(args, sorted(p for p in csrc if p.endswith(".S")), True)
 
 
+COMPLETE_BEGIN = "# >>> complete tree only"
+COMPLETE_END = "# <<< complete tree only"
+
+
+def strip_complete_only(path):
+    """Drop the blocks between COMPLETE_BEGIN and COMPLETE_END lines
+    (both included) from a file: the Makefile's lab machinery."""
+    if not os.path.exists(path):
+        return
+    out, inside = [], False
+    for line in read_text(path).split("\n"):
+        if line.startswith(COMPLETE_BEGIN):
+            if inside:
+                raise LabError("%s: nested '%s'" % (path, COMPLETE_BEGIN))
+            inside = True
+        elif line.startswith(COMPLETE_END):
+            if not inside:
+                raise LabError("%s: '%s' without a begin" % (path, COMPLETE_END))
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise LabError("%s: unterminated '%s'" % (path, COMPLETE_BEGIN))
+    with open(path, "w") as f:
+        f.write("\n".join(out))
+
+
 def trim_for_students(root, labs, n, dest):
     """Remove from a variant what a student of lab index n must not see.
 
@@ -298,6 +325,7 @@ def trim_for_students(root, labs, n, dest):
         f.write("".join(l + "\n" for l in labs[:n + 1]))
     with open(os.path.join(dest, ".lab"), "w") as f:
         f.write(lab + "\n")
+    strip_complete_only(os.path.join(dest, "Makefile"))
     readme = os.path.join(dest, "README.md")
     old = read_text(readme) if os.path.exists(readme) else ""
     with open(readme, "w") as f:
