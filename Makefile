@@ -3,11 +3,15 @@
 #   make qemu         boot it (CPUS=3 MEM=128M by default; KOPTS="selftest" adds kernel options)
 #   make qemu-gdb     boot it stopped, waiting for gdb-multiarch on $(GDBPORT)
 #   make check        build everything warning-free and run every test
+#   make grade        grade this tree (T=name: only matching tests; -j2: two boots at once)
 #   make clean
+# >>> complete tree only (tools/lab.py drops this block from student trees)
 #   make LAB=<lab> [goals]        the goals, in lab's student tree build/lab-<lab>
 #   make export LAB=<lab> DEST=<dir> [FORCE=1]   write a lab's student tree
 # (the last two only in the complete tree: labs/README.md)
+# <<< complete tree only
 
+# >>> complete tree only (tools/lab.py drops this block from student trees)
 # make LAB=<lab> [goals]: refresh build/lab-<lab> from this tree with
 # tools/lab.py, then carry out the goals there. A student tree has no
 # tools/lab.py, so there LAB changes nothing.
@@ -20,6 +24,7 @@ $(wordlist 2,$(words $(LAB_GOALS)),$(LAB_GOALS)): $(firstword $(LAB_GOALS))
 	@:
 .PHONY: $(LAB_GOALS)
 else
+# <<< complete tree only
 K = kernel
 U = user
 
@@ -46,9 +51,11 @@ CFLAGS += -mcmodel=medany -ffreestanding -fno-common -nostdlib -mno-relax
 CFLAGS += -fno-builtin-printf -fno-builtin-malloc -fno-builtin-free
 CFLAGS += -fno-stack-protector -fno-pie -no-pie -I. -I$K
 CFLAGS += $(EXTRA_CFLAGS)
+# >>> complete tree only (tools/lab.py drops this block from student trees)
 # The complete tree builds every lab solved: -DSOL_<LAB> for each listed lab.
 SOL_LABS := $(shell sed -e 's/\#.*//' labs/labs.txt 2>/dev/null | tr a-z A-Z)
 CFLAGS += $(foreach l,$(SOL_LABS),-DSOL_$(l))
+# <<< complete tree only
 # FAULT=<name> compiles in a known bug (kernel/fault.h), only for proving
 # that the graders fail a broken kernel.
 ifneq ($(FAULT),)
@@ -94,6 +101,7 @@ _%: %.o $(ULIB) $U/user.ld
 	$(OBJDUMP) -S $@ > $*.asm
 
 UPROGS = \
+  $U/_buddyinfo $U/_buddytest $U/_memmap \
   $U/_cat $U/_echo $U/_forktest $U/_frametest $U/_free $U/_grep $U/_halt $U/_init \
   $U/_kill $U/_ln $U/_ls $U/_mkdir $U/_rm $U/_sh $U/_stressfs \
   $U/_usertests $U/_wc $U/_zombie
@@ -137,9 +145,14 @@ qemu-gdb: $K/kernel fs.img .gdbinit
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
 # ---- testing ----
-check: $K/kernel fs.img
-	$(MAKE) --no-print-directory host-tests
+# check: build, host tests, every grader, graders against broken kernels,
+# lab invariants (tools/check.py). grade: this tree's graders (grade/run.py);
+# T=name runs matching tests only, -jN runs N boots at once.
+check:
 	python3 tools/check.py
+
+grade:
+	python3 grade/run.py $(if $(T),'T=$(T)') $(GRADEFLAGS)
 
 bench-boot: $K/kernel fs.img
 	python3 tools/bench-boot.py
@@ -150,8 +163,9 @@ clean:
 	rm -f $U/usys.S $(UPROGS) mkfs/mkfs fs.img
 	rm -rf tests/host/build
 
-.PHONY: all deps qemu qemu-gdb check bench-boot clean
+.PHONY: all deps qemu qemu-gdb check grade bench-boot clean
 
+# >>> complete tree only (tools/lab.py drops this block from student trees)
 # ---- labs (complete tree only) ----
 ifneq ($(wildcard tools/lab.py),)
 export:
@@ -161,3 +175,4 @@ export:
 .PHONY: export
 endif
 endif # LAB
+# <<< complete tree only

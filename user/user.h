@@ -6,6 +6,7 @@
 
 struct stat;
 struct memstat;
+struct buddyinfo;
 
 // system calls
 int fork(void);
@@ -33,6 +34,9 @@ int uptime(void);
 // system calls added by this kernel (kernel/syscall.h)
 int memstat(struct memstat*);   // frame counts; 0 on success, -1 on a bad pointer
 void halt(void) __attribute__((noreturn)); // power off the machine
+int buddyinfo(struct buddyinfo*); // free blocks per order; -1 for an allocator without orders
+int memmap(char*, int, int, int); // map of physical memory: buf, n, first group, frames per group
+int kmemtest(int, int);         // test-only kernel allocations (kernel option selftest)
 
 // ulib.c
 int stat(const char*, struct stat*);

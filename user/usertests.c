@@ -1234,13 +1234,14 @@ pipenoreader(char *s)
 
   if(pipe(p) < 0)
     FAIL("pipe failed");
+  // Close the only read end before the fork, so no reader exists when
+  // the child writes (closing it after the fork would race the write).
+  close(p[0]);
   int pid = xfork();
   if(pid == 0){
-    close(p[0]);
     int r = write(p[1], "x", 1);
     exit(r == 1 ? 1 : 0);
   }
-  close(p[0]);
   close(p[1]);
   int st = xwait(pid);
   if(st != 0 && st != KILLED)

@@ -1,13 +1,17 @@
 """Boot the kernel under QEMU and talk to its console (Python 3 stdlib only).
 
-This module is shared by `make check` (tools/check.py), the boot benchmark
-(tools/bench-boot.py) and the lab graders. One `Qemu` object is one boot:
+The graders (grade/gradelib.py) and the boot benchmark (tools/bench-boot.py)
+use this module. One `Qemu` object is one boot:
 
-    with Qemu(cpus=3, mem="128M", log="check.log") as q:
+    with Qemu(cpus=3, mem="128M", log="boot.log") as q:
         q.expect(PROMPT, timeout=60)
         out = q.run("echo hi | wc")          # output between echo and prompt
         q.send("halt")
         q.wait_exit(timeout=30)
+
+The console is a pair of pipes, so boots need no TCP port and any number
+can run side by side; a boot started with gdb=True also listens for
+gdb-multiarch on a free port of its own (`gdb_port`).
 
 Guarantees:
 - fs.img is never modified: every boot runs on a private copy in a temp dir.
@@ -32,6 +36,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -150,6 +155,13 @@ def _sweep_stale_tmpdirs():
             pass            # alive, or someone else's
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def tail(text, n=TAIL_LINES):
     """The last n lines of text, indented, for error messages."""
     lines = text.rstrip("\n").split("\n")[-n:]
@@ -164,9 +176,12 @@ class Qemu:
     a path (used in place: the guest writes to it) or an int (a fresh
     zero-filled scratch image of that many bytes, deleted at close).
     kernel, fsimg: paths of the kernel ELF and the file-system image.
-    log: file that receives the transcript as it arrives (None: no file).
+    log: file that receives the transcript as it arrives: a path (created
+    afresh), an open binary file (written to, left open), or None.
     echo: also copy console output to our stdout (for interactive debugging).
-    extra_args: more QEMU arguments, e.g. ["-S", "-gdb", "tcp::26000"].
+    gdb: also listen for gdb on a free local port (self.gdb_port); the
+    machine runs at once (no -S), so gdb attaches to a running kernel.
+    extra_args: more QEMU arguments, e.g. ["-S"].
     argv: replace the whole command (tests of this module use a stub).
     qemu: the emulator binary; default $QEMU, else qemu-system-riscv64.
     """
@@ -174,13 +189,14 @@ class Qemu:
     def __init__(self, cpus=3, mem="128M", kopts="", disks=(),
                  kernel="kernel/kernel", fsimg="fs.img", log=None,
                  echo=False, extra_args=(), argv=None, qemu=None,
-                 bios=OPENSBI):
+                 bios=OPENSBI, gdb=False):
         self.cpus, self.mem, self.kopts = cpus, mem, kopts
         self.disks, self.kernel, self.fsimg = list(disks), kernel, fsimg
         self.log_path, self.echo = log, echo
         self.extra_args, self.argv = list(extra_args), argv
         self.qemu = qemu or os.environ.get("QEMU") or QEMU_BIN
         self.bios = bios
+        self.gdb_port = free_port() if gdb else None
         self.proc = None
         self.tmpdir = None
         self.t_start = None       # time.monotonic() just before QEMU started
@@ -191,6 +207,7 @@ class Qemu:
         self._cond = threading.Condition()
         self._reader = None
         self._logf = None
+        self._own_logf = False    # we opened _logf, so we close it
         self._closed = False
 
     # ---- starting ----
@@ -211,6 +228,8 @@ class Qemu:
                     "-device", blk]
         if self.kopts:
             cmd += ["-append", self.kopts]
+        if self.gdb_port:
+            cmd += ["-gdb", "tcp:127.0.0.1:%d" % self.gdb_port]
         return cmd + self.extra_args
 
     def _prepare_disks(self):
@@ -245,8 +264,12 @@ class Qemu:
         _install_handlers()
         fs_copy, disk_paths = self._prepare_disks()
         cmd = self.command(fs_copy, disk_paths)
-        if self.log_path:
+        if isinstance(self.log_path, str):
             self._logf = open(self.log_path, "wb")
+            self._own_logf = True
+        elif self.log_path is not None:
+            self._logf = self.log_path
+        if self._logf is not None:
             self._logf.write(("# " + " ".join(cmd) + "\n").encode())
             self._logf.flush()
         self.t_start = time.monotonic()
@@ -460,7 +483,7 @@ class Qemu:
         finally:
             with _live_lock:
                 _live.discard(self)
-            if self._logf is not None:
+            if self._logf is not None and self._own_logf:
                 try:
                     self._logf.close()
                 except OSError:

@@ -1,0 +1,779 @@
+"""The grading library: build the kernel, boot it, run tests, report.
+
+A grader is a script grade/grade-<name>.py. It declares boots (machine
+shapes) and tests with points, and hands control to Grader.main():
+
+    #!/usr/bin/env python3
+    from gradelib import Grader
+
+    g = Grader("lab-frames", "struct page and free lists")
+
+    def count_free(s):                            # after every boot
+        s.state["free"] = s.free_frames()
+
+    small = g.boot("cpus3", cpus=3, mem="128M", setup=count_free)
+
+    @small.test(10, core=True)                    # core: the lab's own work
+    def frametest(s):
+        out = s.run("frametest", timeout=120)     # output up to the prompt
+        s.match(out, r"^frametest: OK$", no=[r"FAIL", r"panic"])
+
+    @small.test(5, parent=frametest)              # skipped if frametest fails
+    def free_unchanged(s):
+        s.check_equal(s.free_frames(), s.state["free"], "free frames")
+
+    @g.test(1)                                    # a host-side test: no boot
+    def handout_read():
+        ...
+
+    g.main()
+
+A boot test gets a Session s: s.run(cmd) types a command and returns its
+output up to the next prompt; s.send(text)/s.sendline(text) type raw
+input; s.expect(regex, timeout) waits for output; s.match(text, *regexes,
+no=[...]) checks lines; s.fail(expected, actual), s.check_equal(got,
+want, what); s.free_frames(); s.halt(); s.state (per boot); s.q (the
+qemu.Qemu). Timeouts are in seconds, multiplied by GRADE_TIMEOUT_SCALE.
+
+Tests of one boot run in order in one QEMU; a boot lost in a test (QEMU
+exited, a timeout, a kernel panic) is restarted for the next test. A test
+fails by raising TestFailure (s.fail(), s.match(), s.check_equal(), or an
+expect() that times out); any other exception is reported as a grader bug.
+`setup=fn` on a boot runs fn(s) after each boot reaches the prompt, for
+state the tests share (s.state). Test names are the function names with
+'_' shown as '-', or name="...".
+
+Command line of every grader (see Grader.main):
+    grade-X.py [-j N] [T=name | --only name]... [--results f.json]
+               [--junit f.xml] [--kernel-dir DIR] [--no-build] [--list] [-v]
+It builds the tree (make), prints `name: OK (1.2s)` or `name: FAIL ...`
+per test with what was expected and what came instead, `Score: N/M`, the
+transcript's file name, and last `N passed, N failed`; the exit status is
+1 when a test failed, 2 on a usage error.
+
+Also here (from gradebuild.py): make(), tree_files(), copy_tree() and
+build_variant(), which copy a tree into build/<variant>/ and build it
+there with other make variables (FAULT=...), leaving the source tree's
+objects alone:  tree = build_variant("fault-sbrk", ["FAULT=sbrk"]).
+
+Threads: with -j N, N worker threads each run whole boots; results and
+printing are guarded by Grader._lock, and a test whose parent runs in
+another boot waits on Grader._cond. Python 3 standard library only.
+"""
+
+import argparse
+import fnmatch
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qemu import (PROMPT, Qemu, QemuError, QemuTimeout,  # noqa: E402,F401
+                  kill_all, scaled, tail, timeout_scale)
+from gradebuild import (BuildError, build_variant,  # noqa: E402,F401
+                        copy_tree, make, tree_files, make_env)
+from gradereport import write_json, write_junit  # noqa: E402
+
+GRADE_DIR = os.path.dirname(os.path.abspath(__file__))
+TREE = os.path.dirname(GRADE_DIR)      # the tree this grader belongs to
+
+BOOT_TIMEOUT = 60      # seconds to the first prompt, before scaling
+TEST_TIMEOUT = 600     # a whole test, before scaling
+PANIC_RE = re.compile(r"(?m)^panic(?: \(hart \d+\))?: .*$")
+
+
+class TestFailure(Exception):
+    """A test failed; the message says what was expected and what came."""
+
+
+# ---- declaring tests ----
+
+def _display(name):
+    return name.replace("_", "-")
+
+
+class Test:
+    """One test: a function, its points and where it runs."""
+
+    def __init__(self, fn, points, name, boot, parents, core, timeout):
+        self.fn, self.points, self.boot = fn, points, boot
+        self.name = _display(name or fn.__name__)
+        self.parents, self.core, self.timeout = parents, core, timeout
+        self.doc = (fn.__doc__ or "").strip().split("\n")[0]
+        self.index = 0
+
+
+class Boot:
+    """A machine shape that several tests share, one QEMU at a time.
+
+    cpus, mem, kopts (kernel options), disks (see qemu.Qemu): the machine.
+    setup(s): run after each boot reaches the prompt. boot_timeout: to
+    the first prompt (scaled). gdb: give each of its boots a gdb port.
+    expect_panic: the kernel is meant to panic (a test of its checks): the
+    boot does not wait for the prompt, a panic does not fail the test by
+    itself (the test matches the panic line with s.expect), and every test
+    gets a fresh boot.
+    """
+
+    def __init__(self, grader, name, cpus=3, mem="128M", kopts="", disks=(),
+                 setup=None, boot_timeout=BOOT_TIMEOUT, gdb=False,
+                 expect_panic=False):
+        self.grader, self.name = grader, name
+        self.cpus, self.mem, self.kopts = cpus, mem, kopts
+        self.disks, self.setup = list(disks), setup
+        self.boot_timeout, self.gdb = boot_timeout, gdb
+        self.expect_panic = expect_panic
+        self.tests = []
+
+    def describe(self):
+        d = "-smp %d -m %s" % (self.cpus, self.mem)
+        if self.kopts:
+            d += ' -append "%s"' % self.kopts
+        if self.disks:
+            d += " +%d disk%s" % (len(self.disks),
+                                  "s" if len(self.disks) > 1 else "")
+        return d
+
+    def test(self, points, name=None, parent=None, core=False,
+             timeout=TEST_TIMEOUT):
+        """Decorator: fn(s) is a test worth `points` run in this boot.
+
+        parent: a test (or list) that must pass first, else this one is
+        skipped. core: tagged "core" (a lab's starter must fail it).
+        timeout: seconds for the whole test, before scaling.
+        """
+        return self.grader._declare(self, points, name, parent, core,
+                                    timeout)
+
+
+class Session:
+    """What a boot test gets: the running kernel and checking helpers.
+
+    s.q is the qemu.Qemu; s.state a dict that lives as long as the boot
+    (setup fills it); s.boot the Boot.
+    """
+
+    def __init__(self, boot, q):
+        self.boot, self.q = boot, q
+        self.state = {}
+        self.deadline = None       # time.monotonic() limit of the test
+
+    # ---- typing and reading ----
+
+    def _limit(self, timeout):
+        """timeout, shortened to what is left of the test's own limit."""
+        if self.deadline is None:
+            return timeout
+        left = (self.deadline - time.monotonic()) / timeout_scale()
+        if left <= 0:
+            raise QemuTimeout("the test ran out of time; last output:\n"
+                              + self.q.tail())
+        return min(timeout, left)
+
+    def expect(self, regex, timeout=30, since=None):
+        """Wait for output matching regex; returns the re.Match.
+
+        The search starts after what earlier calls read, or at mark `since`
+        (from mark()) if given, and then moves past the match. Raises
+        QemuTimeout after timeout * GRADE_TIMEOUT_SCALE seconds, and
+        QemuError at once if the kernel panics first; either fails the
+        test and restarts the boot.
+        """
+        if since is not None:
+            self.q.pos = since
+        pat = regex.pattern if isinstance(regex, re.Pattern) else regex
+        return self._expect(regex, timeout, "output matching /%s/" % pat)
+
+    def _expect(self, regex, timeout, what):
+        """expect() that names what it waited for in its errors."""
+        limit = self._limit(timeout)
+        if self.boot.expect_panic:
+            # The test waits for the panic itself: no early stop on one.
+            try:
+                return self.q.expect(regex, limit)
+            except QemuTimeout:
+                raise QemuTimeout("timed out after %.0fs waiting for %s; last "
+                                  "output:\n%s" % (scaled(limit), what,
+                                                   self.q.tail())) from None
+        try:
+            m = self.q.expect(_with_panic(regex), limit)
+        except QemuTimeout:
+            raise QemuTimeout("timed out after %.0fs waiting for %s; last "
+                              "output:\n%s" % (scaled(limit), what,
+                                               self.q.tail())) from None
+        if m.group("kpanic_") is None:
+            return m
+        time.sleep(1)              # let the rest of the panic arrive
+        text = self.q.transcript
+        line = text[m.start("kpanic_"):].split("\n")[0]
+        raise QemuError("kernel panic while waiting for %s:\n    %s\n"
+                        "last output:\n%s" % (what, line, self.q.tail()))
+
+    def send(self, text):
+        """Type text on the console as is: no newline added."""
+        self.q.send(text, newline=False)
+
+    def sendline(self, text):
+        self.q.send(text)
+
+    def run(self, cmd, timeout=30):
+        """Type a shell command; return its output up to the next prompt.
+
+        The console's echo of cmd is left out; output of background jobs
+        that came before the echo stays in. Raises like expect().
+        """
+        start = self.mark()
+        self.sendline(cmd)
+        m = self._expect(PROMPT, timeout, "the shell prompt after `%s`"
+                         % cmd)
+        text = self.q.transcript[start:m.start()]
+        if m.group(0).startswith("\n"):
+            text += "\n"          # the prompt's pattern took the newline
+        i = text.find(cmd + "\n")
+        if i >= 0:
+            text = text[:i] + text[i + len(cmd) + 1:]
+        return text
+
+    def mark(self):
+        return self.q.mark()
+
+    def since(self, mark):
+        """Console output from mark to now."""
+        return self.q.text_since(mark)
+
+    def free_frames(self):
+        """Free frames as the `free` program reports them."""
+        out = self.run("free")
+        m = re.search(r"(?m)^free:\s+(\d+) pages", out)
+        if not m:
+            self.fail("`free` printed no line 'free: N pages'", out)
+        return int(m.group(1))
+
+    def halt(self, timeout=30):
+        """Run `halt` and check that QEMU powers off with status 0."""
+        self.sendline("halt")
+        status = self.q.wait_exit(self._limit(timeout))
+        if status != 0:
+            self.fail("QEMU exit status 0 after an SBI power-off",
+                      "exit status %d" % status)
+
+    # ---- judging ----
+
+    def fail(self, expected, actual=None):
+        """Fail the test: what was expected, and what came instead."""
+        msg = "expected: " + expected
+        if actual is not None:
+            actual = actual if isinstance(actual, str) else repr(actual)
+            if "\n" in actual.strip():
+                msg += "\nactual output:\n" + tail(actual, 15)
+            else:
+                msg += "\nactual:   " + actual.strip()
+        raise TestFailure(msg)
+
+    def check_equal(self, got, want, what):
+        if got != want:
+            raise TestFailure("expected: %s %s\nactual:   %s %s"
+                              % (what, want, what, got))
+
+    def match(self, text, *want, no=(), ordered=False):
+        """Check lines of text: each regex in want matches some line (in
+        that order if ordered), no regex in `no` matches any. On failure
+        lists the missing and the unexpected lines."""
+        lines = text.replace("\r", "").split("\n")
+        missing, bad, pos = [], [], 0
+        for rx in want:
+            hit = [i for i in range(pos if ordered else 0, len(lines))
+                   if re.search(rx, lines[i])]
+            if not hit:
+                missing.append(rx)
+            elif ordered:
+                pos = hit[0] + 1
+        for ln in lines:
+            for rx in no:
+                if re.search(rx, ln):
+                    bad.append(ln)
+                    break
+        if not missing and not bad:
+            return
+        msg = ["expected: a line matching /%s/%s"
+               % (rx, " (in this order)" if ordered else "")
+               for rx in missing]
+        msg += ["unexpected: " + ln.strip() for ln in bad[:15]]
+        if len(bad) > 15:
+            msg.append("(and %d more unexpected lines)" % (len(bad) - 15))
+        if missing:
+            msg.append("actual output:\n" + tail(text, 12))
+        raise TestFailure("\n".join(msg))
+
+
+def _with_panic(regex):
+    """regex, or else a kernel panic line (group kpanic_), as one pattern.
+
+    Global inline flags such as (?m) must stay at the very front.
+    """
+    if isinstance(regex, re.Pattern):
+        src, flags = regex.pattern, regex.flags
+    else:
+        src, flags = regex, 0
+    lead = re.match(r"(?:\(\?[aiLmsux]+\))*", src).group(0)
+    return re.compile(r"%s(?:%s)|(?P<kpanic_>(?:\A|(?<=\n))panic"
+                      r"(?: \(hart \d+\))?: )" % (lead, src[len(lead):]),
+                      flags)
+
+
+class Result:
+    def __init__(self, test, status, secs=0.0, output=""):
+        self.test, self.status, self.secs = test, status, secs
+        self.output = output.rstrip("\n")
+
+    @property
+    def score(self):
+        return self.test.points if self.status == "pass" else 0
+
+
+# ---- the grader ----
+
+class Grader:
+    """The tests of one grader script and the machinery to run them."""
+
+    def __init__(self, name, title=""):
+        self.name, self.title = name, title
+        self.boots = []
+        self.tests = []
+        self.host_boot = None
+        self.tree = TREE           # the tree being graded (--kernel-dir)
+        self.results = {}
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._stopping = False
+        self._lines = []           # the report as printed
+
+    def boot(self, name, **kw):
+        """Declare a boot (machine shape); see Boot for the arguments."""
+        if any(b.name == name for b in self.boots):
+            raise ValueError("two boots named %r" % name)
+        b = Boot(self, name, **kw)
+        self.boots.append(b)
+        return b
+
+    def test(self, points, name=None, parent=None, core=False,
+             timeout=TEST_TIMEOUT):
+        """Decorator for a host-side test fn() (no boot); see Boot.test."""
+        if self.host_boot is None:
+            self.host_boot = Boot(self, "host")
+        return self._declare(self.host_boot, points, name, parent, core,
+                             timeout)
+
+    def _declare(self, boot, points, name, parent, core, timeout):
+        parents = parent if isinstance(parent, (list, tuple)) else \
+            ([parent] if parent is not None else [])
+
+        def register(fn):
+            for p in parents:
+                if not isinstance(p, Test):
+                    raise TypeError("parent of %s is not a declared test"
+                                    % fn.__name__)
+            t = Test(fn, points, name, boot, parents, core, timeout)
+            if any(x.name == t.name for x in self.tests):
+                raise ValueError("two tests named %r" % t.name)
+            t.index = len(self.tests)
+            self.tests.append(t)
+            boot.tests.append(t)
+            return t
+        return register
+
+    # ---- output ----
+
+    def say(self, text):
+        with self._lock:
+            self._say_locked(text)
+
+    def _say_locked(self, text):
+        self._lines.append(text)
+        print(text, flush=True)
+
+    def _record(self, res):
+        """Keep a result, print its lines, wake tests waiting for it."""
+        t = res.test
+        with self._lock:
+            if self._stopping:
+                return
+            self.results[t] = res
+            word = "OK" if res.status == "pass" else "FAIL"
+            self._say_locked("%s: %s (%.1fs) [%d/%d]"
+                             % (t.name, word, res.secs, res.score, t.points))
+            if res.status != "pass":
+                text = res.output
+                if t.doc and res.status == "fail":
+                    text = "(%s)\n%s" % (t.doc, text)
+                self._say_locked("\n".join("    " + ln for ln in
+                                           text.split("\n")))
+            self._cond.notify_all()
+
+    # ---- selecting ----
+
+    def select(self, patterns):
+        """The tests matching any pattern, with their ancestors, in order.
+
+        A pattern matches a test's name or its boot's name, exactly or as
+        a shell glob ('usertests-*'); '_' and '-' are the same. Raises
+        ValueError naming a pattern that matches nothing.
+        """
+        if not patterns:
+            return list(self.tests)
+        chosen = set()
+        for pat in patterns:
+            pat = _display(pat)
+            hit = [t for t in self.tests
+                   if fnmatch.fnmatch(t.name.lower(), pat.lower())
+                   or fnmatch.fnmatch(_display(t.boot.name).lower(),
+                                      pat.lower())]
+            if not hit:
+                raise ValueError("no test matches %r; tests: %s"
+                                 % (pat, ", ".join(t.name
+                                                   for t in self.tests)))
+            chosen.update(hit)
+        todo = list(chosen)
+        while todo:
+            for p in todo.pop().parents:
+                if p not in chosen:
+                    chosen.add(p)
+                    todo.append(p)
+        return [t for t in self.tests if t in chosen]
+
+    # ---- running one boot's tests ----
+
+    def _wait_parents(self, t):
+        """Block until t's parents have results; the reason to skip or None."""
+        with self._cond:
+            for p in t.parents:
+                while p not in self.results and not self._stopping:
+                    self._cond.wait(0.5)
+                r = self.results.get(p)
+                if r is None:
+                    return "not run: interrupted"
+                if r.status != "pass":
+                    return "not run: needs %s, which failed" % p.name
+        return None
+
+    def _start(self, boot, logf):
+        """Boot the kernel for boot's tests; (Qemu, Session) at the prompt."""
+        q = Qemu(cpus=boot.cpus, mem=boot.mem, kopts=boot.kopts,
+                 disks=boot.disks, kernel=self.kernel, fsimg=self.fsimg,
+                 log=logf, echo=self.echo, gdb=boot.gdb)
+        try:
+            q.start()
+            if q.gdb_port:
+                self.say("%s: gdb listens on port %d" % (boot.name,
+                                                         q.gdb_port))
+            s = Session(boot, q)
+            if boot.expect_panic:
+                return q, s
+            s._expect(PROMPT, boot.boot_timeout, "the first shell prompt")
+            if boot.setup is not None:
+                s.deadline = time.monotonic() + scaled(TEST_TIMEOUT)
+                boot.setup(s)
+                s.deadline = None
+            return q, s
+        except BaseException:
+            q.close()
+            raise
+
+    def _run_one(self, t, s):
+        """Run test t in session s (None: host test); (status, output, lost)."""
+        start = s.mark() if s else 0
+        lost = False
+        try:
+            if s is None:
+                t.fn()
+            else:
+                s.deadline = time.monotonic() + scaled(t.timeout)
+                t.fn(s)
+            status, out = "pass", ""
+        except TestFailure as e:
+            status, out = "fail", str(e)
+        except QemuError as e:
+            status, out, lost = "fail", str(e), True
+        except AssertionError as e:
+            status, out = "fail", "assertion failed: %s\n%s" % (
+                e, traceback.format_exc(limit=-1).rstrip())
+        except Exception:
+            status, out, lost = "fail", "grader error:\n" + \
+                traceback.format_exc().rstrip(), True
+        if s is not None and s.boot.expect_panic:
+            lost = True            # the kernel is dead, or should be
+        elif s is not None:
+            m = PANIC_RE.search(s.since(start))
+            if m and not out.startswith("kernel panic"):
+                lost = True
+                if status == "pass":
+                    status, out = "fail", "kernel panic: " + m.group(0)
+                elif "panic" not in out:
+                    out += "\nkernel panic: " + m.group(0)
+        return status, out, lost
+
+    def _run_boot(self, boot, tests, logf):
+        """Run boot's selected tests in order, booting when needed."""
+        q = s = None
+        dead = None                # why no more boots are tried
+        try:
+            for t in tests:
+                if self._stopping:
+                    return
+                why = self._wait_parents(t)
+                if why is None and dead is not None:
+                    why = dead
+                if why is not None:
+                    self._record(Result(t, "skip", 0, why))
+                    continue
+                t0 = time.monotonic()
+                logf.write(("\n==== test %s ====\n" % t.name).encode())
+                logf.flush()
+                if boot is not self.host_boot and q is None:
+                    try:
+                        q, s = self._start(boot, logf)
+                    except (QemuError, TestFailure) as e:
+                        what = "the kernel did not boot to the shell " \
+                            "prompt" if isinstance(e, QemuError) else \
+                            "the boot's setup failed"
+                        dead = "not run: %s (see %s)" % (what, t.name)
+                        self._record(Result(t, "fail", time.monotonic() - t0,
+                                            "%s:\n%s" % (what, e)))
+                        continue
+                status, out, lost = self._run_one(t, s)
+                self._record(Result(t, status, time.monotonic() - t0, out))
+                if q is not None and q.proc.poll() is not None:
+                    lost = True            # QEMU exited (halt, a crash)
+                if lost and q is not None:
+                    q.close()
+                    q = s = None
+        finally:
+            if q is not None:
+                self._power_off(q)
+
+    def _power_off(self, q):
+        """End a boot: halt if it still answers, kill it in any case."""
+        try:
+            if not self._stopping:
+                q.send("halt")
+                q.wait_exit(5)
+        except QemuError:
+            pass
+        finally:
+            q.close()
+
+    # ---- scheduling boots over workers ----
+
+    def _schedule(self, groups, jobs):
+        """Run the (boot, tests, log) groups on `jobs` worker threads.
+
+        A group starts once every other group holding a parent of its tests
+        has finished, so waiting for a parent never blocks a worker long.
+        """
+        deps = {}
+        for g in groups:
+            deps[id(g)] = {id(h) for h in groups if h is not g for t in g[1]
+                           for p in t.parents if p in h[1]}
+        pending = list(groups)
+        done, running = set(), set()
+        sched = threading.Condition()
+
+        def next_group():
+            with sched:
+                while not self._stopping and pending:
+                    for g in pending:
+                        if deps[id(g)] <= done:
+                            pending.remove(g)
+                            running.add(id(g))
+                            return g
+                    if not running:        # a cycle of parents: go anyway
+                        running.add(id(pending[0]))
+                        return pending.pop(0)
+                    sched.wait(0.5)
+                return None
+
+        def worker():
+            while True:
+                g = next_group()
+                if g is None:
+                    return
+                try:
+                    self._run_boot(*g)
+                finally:
+                    with sched:
+                        running.discard(id(g))
+                        done.add(id(g))
+                        sched.notify_all()
+
+        threads = [threading.Thread(target=worker, daemon=True,
+                                    name="grade-worker-%d" % i)
+                   for i in range(max(1, min(jobs, len(groups))))]
+        for th in threads:
+            th.start()
+        try:
+            for th in threads:
+                while th.is_alive():
+                    th.join(0.5)
+        finally:
+            interrupted = any(th.is_alive() for th in threads)
+            if interrupted:
+                with self._lock:
+                    self._stopping = True
+                    self._cond.notify_all()
+                kill_all()
+                for th in threads:
+                    th.join(10)
+            kill_all()
+
+    # ---- main ----
+
+    def parse_args(self, argv):
+        ap = argparse.ArgumentParser(
+            prog="grade-%s.py" % self.name,
+            description="Grade %s%s." % (self.name, ": " + self.title
+                                         if self.title else ""))
+        ap.add_argument("names", nargs="*", metavar="T=NAME",
+                        help="run only these tests (names, boot names or "
+                        "globs) and the tests they depend on")
+        ap.add_argument("--only", action="append", default=[],
+                        metavar="NAME", help="same as T=NAME")
+        ap.add_argument("-j", "--jobs", type=int, default=1,
+                        help="boots to run at once (default 1)")
+        ap.add_argument("--results", metavar="FILE",
+                        help="write results in Gradescope's JSON format")
+        ap.add_argument("--junit", metavar="FILE",
+                        help="write results as JUnit XML")
+        ap.add_argument("--kernel-dir", metavar="DIR", default=TREE,
+                        help="grade the tree in DIR (default: %(default)s)")
+        ap.add_argument("--log", metavar="FILE",
+                        help="console transcript (default: "
+                        "DIR/grade-%s.log)" % self.name)
+        ap.add_argument("--no-build", action="store_true",
+                        help="do not run make first")
+        ap.add_argument("--list", action="store_true",
+                        help="list the tests and exit")
+        ap.add_argument("-v", "--verbose", action="store_true",
+                        help="copy the console to the terminal")
+        args = ap.parse_args(argv)
+        args.patterns = [n[2:] if n.startswith("T=") else n
+                         for n in args.names] + args.only
+        args.patterns = [p for p in args.patterns if p]
+        return args
+
+    def main(self, argv=None):
+        """Run the grader as a program; exits with its status."""
+        try:
+            sys.exit(self._main(self.parse_args(argv)))
+        except KeyboardInterrupt:
+            kill_all()
+            print("\ninterrupted: every QEMU stopped", flush=True)
+            sys.exit(130)
+
+    def _main(self, args):
+        try:
+            tests = self.select(args.patterns)
+        except ValueError as e:
+            print("grade-%s: %s" % (self.name, e), file=sys.stderr)
+            return 2
+        if args.list:
+            for t in tests:
+                print("%-28s %3d pts  %s%s" % (t.name, t.points,
+                                               t.boot.name,
+                                               "  core" if t.core else ""))
+            return 0
+        tree = os.path.abspath(args.kernel_dir)
+        self.tree = tree
+        self.kernel = os.path.join(tree, "kernel", "kernel")
+        self.fsimg = os.path.join(tree, "fs.img")
+        self.echo = args.verbose
+        log_path = os.path.abspath(args.log or os.path.join(
+            tree, "grade-%s.log" % self.name))
+        t_start = time.monotonic()
+        self.say("== grade-%s%s: %s ==" % (self.name, " (" + self.title + ")"
+                                           if self.title else "", tree))
+        with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+            parts = []
+            try:
+                self._grade(args, tests, tree, tmp, parts)
+            finally:                       # also when interrupted
+                self._write_log(log_path, parts)
+        return self._finish(args, tests, log_path,
+                            time.monotonic() - t_start)
+
+    def _grade(self, args, tests, tree, tmp, parts):
+        """Build, then run the tests; appends (what, file) to parts for
+        the transcript."""
+        build_log = os.path.join(tmp, "build")
+        parts.append(("build", build_log))
+        with open(build_log, "wb") as blog:
+            if not args.no_build:
+                t0 = time.monotonic()
+                try:
+                    make(tree, log=blog)
+                    self.say("build: OK (%.1fs)" % (time.monotonic() - t0))
+                except BuildError as e:
+                    self.say("build: FAIL\n" + "\n".join(
+                        "    " + ln for ln in str(e).split("\n")))
+                    for t in tests:
+                        self._record(Result(t, "fail", 0,
+                                            "not run: the build failed"))
+                    return
+        groups = []
+        boots = self.boots + ([self.host_boot] if self.host_boot else [])
+        for b in boots:
+            mine = [t for t in tests if t.boot is b]
+            if not mine:
+                continue
+            path = os.path.join(tmp, "boot-" + b.name)
+            parts.append((b, path))
+            groups.append((b, mine, open(path, "wb")))
+        try:
+            self._schedule(groups, args.jobs)
+        finally:
+            for g in groups:
+                g[2].close()
+        if self._stopping:
+            raise KeyboardInterrupt
+
+    def _write_log(self, path, parts):
+        """Join the build output and each boot's transcript into one file."""
+        with open(path, "wb") as out:
+            for what, part in parts:
+                if what == "build":
+                    head = "==== build ===="
+                else:
+                    head = "==== boot %s: %s; tests: %s ====" % (
+                        what.name, what.describe(),
+                        ", ".join(t.name for t in what.tests))
+                out.write((head + "\n").encode())
+                try:
+                    with open(part, "rb") as f:
+                        shutil.copyfileobj(f, out)
+                except OSError:
+                    pass
+                out.write(b"\n")
+
+    def _finish(self, args, tests, log_path, secs):
+        res = [self.results[t] for t in tests if t in self.results]
+        passed = sum(1 for r in res if r.status == "pass")
+        failed = len(tests) - passed
+        score = sum(r.score for r in res)
+        total = sum(t.points for t in tests)
+        self.say("Score: %d/%d" % (score, total))
+        rel = os.path.relpath(log_path)
+        self.say("Console transcript: %s"
+                 % (log_path if rel.startswith("..") else rel))
+        results = {t: self.results.get(t) or Result(t, "skip", 0, "not run")
+                   for t in tests}
+        if args.results:
+            write_json(args.results, self.name, tests, results, self._lines,
+                       secs)
+        if args.junit:
+            write_junit(args.junit, self.name, tests, results, secs)
+        self.say("%d passed, %d failed" % (passed, failed))
+        return 1 if failed else 0
