@@ -71,6 +71,7 @@ void            page_ref_inc(struct page *pg);
 int             page_ref_dec(struct page *pg);
 void            page_dump(struct page *pg);
 char*           page_use_name(int use);
+char            page_memmap_char(uint64 pa, uint64 n);
 extern uint64   page_meta_end;
 
 // kalloc.c

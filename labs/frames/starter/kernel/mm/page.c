@@ -81,3 +81,11 @@ void
 page_dump(struct page *pg)
 {
 }
+
+// The memmap() character (memstat.h) of the n frames from pa on: the use
+// most of them are put to.
+char
+page_memmap_char(uint64 pa, uint64 n)
+{
+  return '?';
+}
