@@ -250,28 +250,6 @@ kbuddyinfo(struct buddyinfo *bi)
   return -1;
 }
 
-// The memmap character of frames [first, first+n): the use most of them
-// have. Caller holds kmem.lock.
-static char
-group_char_locked(uint64 first, uint64 n)
-{
-  static const char chars[NUSE] = {
-    [USE_RESERVED] MEMMAP_RESERVED, [USE_FREE] MEMMAP_FREE, [USE_KERNEL] MEMMAP_KERNEL,
-    [USE_PAGETABLE] MEMMAP_PAGETABLE, [USE_USER] MEMMAP_USER,
-  };
-  uint64 seen[NUSE] = {0};
-  int best = USE_FREE;
-
-  for(uint64 i = first; i < first + n && i < kmem.total; i++){
-    int use = page_use(pa_to_page(ram_base + i * PGSIZE));
-    seen[use ? use_index(use) : USE_RESERVED]++;
-  }
-  for(int u = 0; u < NUSE; u++)
-    if(seen[u] > seen[best])
-      best = u;
-  return chars[best];
-}
-
 // One character per `group` frames, for the groups from number `start`
 // on, into buf (at most n). Returns how many it wrote (0 past the end of
 // RAM). Takes kmem.lock.
@@ -284,7 +262,7 @@ kmemmap(char *buf, int n, uint64 start, uint64 group)
     return 0;
   acquire(&kmem.lock);
   for(; i < n && (start + i) * group < kmem.total; i++)
-    buf[i] = group_char_locked((start + i) * group, group);
+    buf[i] = page_memmap_char(ram_base + (start + i) * group * PGSIZE, group);
   release(&kmem.lock);
   return i;
 }
