@@ -6,6 +6,8 @@
 //   buddytest NAME            run one (random takes a seed: random 42)
 //   buddytest alloc ORDER [N] allocate N blocks of 2^ORDER frames and keep
 //                             them, to look at with buddyinfo and memmap
+//   buddytest scatter [N]     hold N single frames, every other one of a
+//                             run: free memory that cannot merge
 //   buddytest free H|all      free the block with handle H, or every block
 //
 // Each test prints `buddytest: NAME: ok` or `buddytest: NAME: FAIL why`
@@ -459,7 +461,7 @@ split_merge(char *arg)
   }
   if(k <= 0){
     give_all(held, nheld);
-    return "could not find or make a state where the smallest free block is larger than one frame";
+    return "could not use up the free single frames (order 0) to make one allocation split a block";
   }
   if(take(&b, 0) < 0)
     why = "could not allocate one frame";
@@ -513,6 +515,31 @@ hold(int argc, char *argv[])
   return 0;
 }
 
+// buddytest scatter [N]: allocate 2N single frames, free every other one
+// and keep the rest: N free frames that cannot merge with their buddies,
+// the picture of external fragmentation.
+static int
+scatter(int argc, char *argv[])
+{
+  static struct block bs[2 * KMEMTEST_MAX];
+  int n = argc > 2 ? atoi(argv[2]) : 128;
+  int got = 0;
+
+  if(n < 1 || n > KMEMTEST_MAX / 2){
+    fprintf(2, "usage: buddytest scatter [N], N from 1 to %d\n", KMEMTEST_MAX / 2);
+    return 1;
+  }
+  while(got < 2 * n && take(&bs[got], 0) == 0)
+    got++;
+  for(int i = 1; i < got; i += 2)
+    give(&bs[i]);
+  printf("buddytest: holding %d single frames, every other one of %d taken", (got + 1) / 2, got);
+  if(got > 0)
+    printf(", from 0x%lx", (uint64)bs[0].pfn * PGSIZE);
+  printf("\nbuddytest: see buddyinfo and `memmap 1 | grep K`; `buddytest free all` gives them back\n");
+  return got < 2 * n;
+}
+
 // buddytest free H|all: free one held block, or every one.
 static int
 release(int argc, char *argv[])
@@ -561,6 +588,8 @@ main(int argc, char *argv[])
     exit(hold(argc, argv));
   if(argc > 1 && strcmp(argv[1], "free") == 0)
     exit(release(argc, argv));
+  if(argc > 1 && strcmp(argv[1], "scatter") == 0)
+    exit(scatter(argc, argv));
   for(int i = 0; i < sizeof(tests) / sizeof(tests[0]); i++){
     if(argc < 2 || strcmp(argv[1], tests[i].name) == 0){
       result(tests[i].name, tests[i].fn(argc > 2 ? argv[2] : 0));
@@ -569,7 +598,7 @@ main(int argc, char *argv[])
   }
   if(ran == 0){
     fprintf(2, "usage: buddytest [orders|random [SEED]|forkstorm|exhaust|split-merge]\n"
-            "       buddytest alloc ORDER [COUNT] | buddytest free HANDLE|all\n");
+            "       buddytest alloc ORDER [COUNT] | scatter [N] | free HANDLE|all\n");
     exit(1);
   }
   printf("buddytest: done\n");
