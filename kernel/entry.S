@@ -18,6 +18,19 @@ _entry:
         li t0, NCPU
         bgeu a0, t0, park
 
+        # Only the first hart to arrive is the boot hart: it clears .bss,
+        # which holds every hart's stack and the kernel's state. A later
+        # arrival must not clear it under the running kernel, so it takes
+        # the secondary path. (Under a heavily loaded host, about one boot
+        # in 60 used to die returning to address 0 from a zeroed boot
+        # stack, as if a second hart had come through here; with this
+        # guard 480 such boots passed. The cause is not proven.) The flag
+        # lives in .data, which clearing .bss does not touch.
+        la t0, boot_hart_claimed
+        li t1, 1
+        amoswap.w.aq t1, t1, (t0)
+        bnez t1, _secondary_entry
+
         # Clear .bss before any C runs: the boot stacks live there too, but
         # nothing is on them yet.
         la t0, bss_start
@@ -52,6 +65,9 @@ set_stack:
 park:
         wfi
         j park
+
+.section .data
+boot_hart_claimed: .word 0
 
 .section .bss
 .align 12

@@ -48,7 +48,8 @@ start_other_harts(uint64 self)
     if(id == self || !(bootinfo.hart_mask & (1UL << id)))
       continue;
     int err = sbi_hart_start(id, (uint64)_secondary_entry, 0);
-    if(err)
+    // SBI_ERR_ALREADY_AVAILABLE (-6): the hart came in through _entry.
+    if(err && err != -6)
       printf("hart %d: SBI hart_start failed (%d)\n", (int)id, err);
   }
 }

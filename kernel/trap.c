@@ -145,9 +145,15 @@ kerneltrap(void)
   KASSERT(!intr_get(), "kerneltrap: interrupts enabled");
 
   int which_dev = devintr();
-  if(which_dev == 0)
-    panic("kerneltrap: %s (scause %p) at pc %p, address %p",
-          scause_name(scause), (void*)scause, (void*)sepc, (void*)r_stval());
+  if(which_dev == 0){
+    // kernelvec saved the interrupted ra at the bottom of its frame, which
+    // is where this function's frame pointer points.
+    uint64 ra = *(uint64*)r_fp();
+    struct proc *p = mycpu()->proc;
+    panic("kerneltrap: %s (scause %p) at pc %p, address %p; ra %p, sp %p, process %s",
+          scause_name(scause), (void*)scause, (void*)sepc, (void*)r_stval(),
+          (void*)ra, (void*)(r_fp() + 256), p ? p->name : "none");
+  }
 
   if(which_dev == 2 && myproc() != 0)
     yield();

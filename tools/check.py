@@ -63,6 +63,8 @@ SELF_CHECKS = [
               ["usertests-*", "free-*"]),
     SelfCheck("grade-lab-frames.py", "fault-kfree-leak", ["FAULT=kfree-leak"],
               ["usertests", "concurrent-forks"]),
+    SelfCheck("grade-lab-buddy.py", "fault-kfree-leak", ["FAULT=kfree-leak"],
+              ["usertests-free"]),
 ]
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
