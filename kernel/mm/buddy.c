@@ -37,28 +37,11 @@ static struct {
   uint64 nfree[NORDER];     // blocks on each list
 } buddy;
 
-static void
-list_push(struct page *head, struct page *pg)
-{
-  pg->next = head->next;
-  pg->prev = head;
-  head->next->prev = pg;
-  head->next = pg;
-}
-
-static void
-list_remove(struct page *pg)
-{
-  pg->prev->next = pg->next;
-  pg->next->prev = pg->prev;
-  pg->next = pg->prev = 0;
-}
-
 void
 buddy_init(void)
 {
   for(int k = 0; k < NORDER; k++){
-    buddy.free[k].next = buddy.free[k].prev = &buddy.free[k];
+    page_list_init(&buddy.free[k]);
     buddy.nfree[k] = 0;
   }
 }
@@ -67,14 +50,14 @@ static void
 add_block(struct page *pg, int order)
 {
   pg->order = order;
-  list_push(&buddy.free[order], pg);
+  page_list_push(&buddy.free[order], pg);
   buddy.nfree[order]++;
 }
 
 static void
 take_block(struct page *pg, int order)
 {
-  list_remove(pg);
+  page_list_remove(pg);
   pg->order = PAGE_ORDER_NONE;
   buddy.nfree[order]--;
 }

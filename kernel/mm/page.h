@@ -50,6 +50,38 @@ struct page {
     uint64 swap_slot; //   PG_USER, swapped out: its slot on the swap disk (lab swap)
   } u;
 };
+
+// Circular doubly linked lists of records through next/prev, with a
+// sentinel record (not in the array) as the head: the free lists here,
+// the LRU list later. The caller holds the lock that guards the list.
+static inline void
+page_list_init(struct page *head)
+{
+  head->next = head->prev = head;
+}
+
+static inline int
+page_list_empty(struct page *head)
+{
+  return head->next == head;
+}
+
+static inline void
+page_list_push(struct page *head, struct page *pg)
+{
+  pg->next = head->next;
+  pg->prev = head;
+  head->next->prev = pg;
+  head->next = pg;
+}
+
+static inline void
+page_list_remove(struct page *pg)
+{
+  pg->prev->next = pg->next;
+  pg->next->prev = pg->prev;
+  pg->next = pg->prev = 0;
+}
 #else
 // Lab frames, task 1: design the per-frame record (labs/frames/README.md).
 struct page {

@@ -43,23 +43,6 @@ use_index(int use)
   return i;
 }
 
-static void
-list_push(struct page *head, struct page *pg)
-{
-  pg->next = head->next;
-  pg->prev = head;
-  head->next->prev = pg;
-  head->next = pg;
-}
-
-static void
-list_remove(struct page *pg)
-{
-  pg->prev->next = pg->next;
-  pg->next->prev = pg->prev;
-  pg->next = pg->prev = 0;
-}
-
 // Move a frame to a new use, keeping the counters right. Caller holds kmem.lock.
 static void
 set_use_locked(struct page *pg, int use)
@@ -78,7 +61,7 @@ free_one_locked(struct page *pg)
 {
   set_use_locked(pg, PG_FREE);
   pg->refcount = 0;
-  list_push(&kmem.free, pg);
+  page_list_push(&kmem.free, pg);
 }
 
 // Build the frame array and put every frame that is not reserved on the
@@ -87,7 +70,7 @@ void
 kinit(void)
 {
   initlock(&kmem.lock, "kmem");
-  kmem.free.next = kmem.free.prev = &kmem.free;
+  page_list_init(&kmem.free);
   page_init();
 
   kmem.total = (ram_top - ram_base) / PGSIZE;
@@ -114,12 +97,12 @@ kalloc_as(int use)
   KASSERT(use == PG_KERNEL || use == PG_PAGETABLE || use == PG_USER,
           "kalloc_as: %x is not an allocatable use", use);
   acquire(&kmem.lock);
-  if(kmem.free.next != &kmem.free){
+  if(!page_list_empty(&kmem.free)){
     pg = kmem.free.next;
     KASSERT(page_use(pg) == PG_FREE && page_refcount(pg) == 0,
             "kalloc: frame %p on the free list is %s with refcount %d",
             (void*)page_to_pa(pg), page_use_name(page_use(pg)), page_refcount(pg));
-    list_remove(pg);
+    page_list_remove(pg);
     set_use_locked(pg, use);
     pg->refcount = 1;
   }
