@@ -274,25 +274,40 @@ user_page(pagetable_t pagetable, uint64 va, int need)
   return PTE2PA(*pte);
 }
 
+// Copy len bytes between kernel address kva and user address uva, page by
+// page: to the user when to_user is set (every page must be user-writable),
+// else from the user (every page must be user-readable). Returns 0, or -1
+// at the first page that is not. The one place later labs teach to fault
+// pages in on behalf of a system call.
+static int
+copy_user(pagetable_t pagetable, uint64 uva, char *kva, uint64 len, int to_user)
+{
+  while(len > 0){
+    uint64 va0 = PGROUNDDOWN(uva);
+    uint64 pa0 = user_page(pagetable, va0, to_user ? PTE_W : PTE_R);
+    if(pa0 == 0)
+      return -1;
+    uint64 n = PGSIZE - (uva - va0);
+    if(n > len)
+      n = len;
+    char *ua = (char*)(pa0 + (uva - va0));
+    if(to_user)
+      memmove(ua, kva, n);
+    else
+      memmove(kva, ua, n);
+    len -= n;
+    kva += n;
+    uva = va0 + PGSIZE;
+  }
+  return 0;
+}
+
 // Copy len bytes from the kernel to user address dstva. Returns 0, or -1
 // when some destination byte is not a writable user address.
 int
 copyout(pagetable_t pagetable, uint64 dstva, char *src, uint64 len)
 {
-  while(len > 0){
-    uint64 va0 = PGROUNDDOWN(dstva);
-    uint64 pa0 = user_page(pagetable, va0, PTE_W);
-    if(pa0 == 0)
-      return -1;
-    uint64 n = PGSIZE - (dstva - va0);
-    if(n > len)
-      n = len;
-    memmove((void*)(pa0 + (dstva - va0)), src, n);
-    len -= n;
-    src += n;
-    dstva = va0 + PGSIZE;
-  }
-  return 0;
+  return copy_user(pagetable, dstva, src, len, 1);
 }
 
 // Copy len bytes from user address srcva to the kernel. Returns 0, or -1
@@ -300,20 +315,7 @@ copyout(pagetable_t pagetable, uint64 dstva, char *src, uint64 len)
 int
 copyin(pagetable_t pagetable, char *dst, uint64 srcva, uint64 len)
 {
-  while(len > 0){
-    uint64 va0 = PGROUNDDOWN(srcva);
-    uint64 pa0 = user_page(pagetable, va0, PTE_R);
-    if(pa0 == 0)
-      return -1;
-    uint64 n = PGSIZE - (srcva - va0);
-    if(n > len)
-      n = len;
-    memmove(dst, (void*)(pa0 + (srcva - va0)), n);
-    len -= n;
-    dst += n;
-    srcva = va0 + PGSIZE;
-  }
-  return 0;
+  return copy_user(pagetable, srcva, dst, len, 0);
 }
 
 // Copy a NUL-terminated string of at most max bytes (NUL included) from
