@@ -337,22 +337,28 @@ def trim_for_students(root, labs, n, dest):
     prune_empty_dirs(dest)
 
 
-def marker_hits(labs, tree):
-    """["path:line: text"] of SOL_ markers left in tree (skips .git)."""
-    names = {symbol(l) for l in labs}
-    hits = []
+def walk_files(tree):
+    """(path relative to tree, full path) of every regular file in tree,
+    in a stable order, skipping .git and symbolic links."""
     for d, dirs, files in os.walk(tree):
         dirs[:] = sorted(x for x in dirs if x != ".git")
         for name in sorted(files):
             full = os.path.join(d, name)
-            if os.path.islink(full):
-                continue
-            rel = os.path.relpath(full, tree)
-            for num, line in enumerate(read_text(full).split("\n"), 1):
-                for m in SOL_TOKEN.finditer(line):
-                    if is_csource(name) or m.group(0) in names:
-                        hits.append("%s:%d: %s" % (rel, num, line.strip()))
-                        break
+            if not os.path.islink(full):
+                yield os.path.relpath(full, tree), full
+
+
+def marker_hits(labs, tree):
+    """["path:line: text"] of SOL_ markers left in tree (skips .git)."""
+    names = {symbol(l) for l in labs}
+    hits = []
+    for rel, full in walk_files(tree):
+        csource = is_csource(os.path.basename(rel))
+        for num, line in enumerate(read_text(full).split("\n"), 1):
+            for m in SOL_TOKEN.finditer(line):
+                if csource or m.group(0) in names:
+                    hits.append("%s:%d: %s" % (rel, num, line.strip()))
+                    break
     return hits
 
 
@@ -609,15 +615,9 @@ def identifying_lines(lab, root=ROOT):
 def tree_lines(tree):
     """{normalized line: [files]} of every file in tree (skips .git)."""
     out = {}
-    for d, dirs, files in os.walk(tree):
-        dirs[:] = sorted(x for x in dirs if x != ".git")
-        for name in sorted(files):
-            full = os.path.join(d, name)
-            if os.path.islink(full):
-                continue
-            rel = os.path.relpath(full, tree)
-            for l in lines_of(read_text(full)):
-                out.setdefault(l, []).append(rel)
+    for rel, full in walk_files(tree):
+        for l in lines_of(read_text(full)):
+            out.setdefault(l, []).append(rel)
     return out
 
 
