@@ -398,33 +398,6 @@ test_random(void)
 }
 
 // Run fn in a child process, so it gets a freshly booted allocator, and
-// count it like RUN_TEST would.
-static void
-run_isolated(const char *name, void (*fn)(void))
-{
-  fflush(stdout);
-  pid_t pid = fork();
-  if(pid < 0){
-    perror("fork");
-    exit(2);
-  }
-  if(pid == 0){
-    testlib_run(name, fn);
-    fflush(stdout);
-    _exit(testlib.failed ? 1 : 0);
-  }
-  int st;
-  waitpid(pid, &st, 0);
-  if(WIFEXITED(st) && WEXITSTATUS(st) == 0){
-    testlib.passed++;
-  } else {
-    if(!WIFEXITED(st) || WEXITSTATUS(st) > 1)
-      printf("test %s: FAILED (crashed: status 0x%x)\n", name, st);
-    testlib.failed++;
-  }
-}
-
-#define RUN_ISOLATED(fn) run_isolated(#fn, fn)
 
 static void
 usage(void)

@@ -132,7 +132,7 @@ kernel_panic(char *fmt, ...)
     longjmp(*panic_jump, 1);
   printf("  unexpected panic: %s\n", panic_msg);
   fflush(stdout);
-  _exit(3);       // run_isolated() reports the test as crashed
+  _exit(3);       // testlib_run_isolated() reports the test as crashed
 }
 
 // ---- random numbers (xorshift64*): the same run for a seed on any host ----
@@ -687,33 +687,6 @@ test_random(void)
 }
 
 // Run fn in a child process, so that a crash (a panic, or a sanitizer's
-// report) fails only this test, and count it as RUN_TEST would.
-static void
-run_isolated(const char *name, void (*fn)(void))
-{
-  fflush(stdout);
-  pid_t pid = fork();
-  if(pid < 0){
-    perror("fork");
-    exit(2);
-  }
-  if(pid == 0){
-    testlib_run(name, fn);
-    fflush(stdout);
-    _exit(testlib.failed ? 1 : 0);
-  }
-  int st;
-  waitpid(pid, &st, 0);
-  if(WIFEXITED(st) && WEXITSTATUS(st) == 0){
-    testlib.passed++;
-    return;
-  }
-  if(!WIFEXITED(st) || WEXITSTATUS(st) > 1)
-    printf("test %s: FAILED (crashed: status 0x%x)\n", name, st);
-  testlib.failed++;
-}
-
-#define RUN_ISOLATED(fn) run_isolated(#fn, fn)
 
 static void
 usage(void)

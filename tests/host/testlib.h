@@ -1,6 +1,7 @@
 // A tiny test runner for the host unit tests (tests/host/test_*.c).
 //
-// Each test is a void function run with RUN_TEST(fn). CHECK*() macros
+// Each test is a void function run with RUN_TEST(fn), or with
+// RUN_ISOLATED(fn) in a child process of its own. CHECK*() macros
 // record a failure with file, line and the values involved and let the
 // test go on, so one run shows every broken expectation. The test counts as
 // passed when none of its checks failed; it prints "test NAME: OK" or
@@ -13,7 +14,10 @@
 #define TESTS_HOST_TESTLIB_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct testlib_state {
   int passed, failed; // tests
@@ -79,6 +83,36 @@ testlib_run(const char *name, void (*fn)(void))
 }
 
 #define RUN_TEST(fn) testlib_run(#fn, fn)
+
+// Run one test function in a child process, so that it starts from fresh
+// global state and a crash (a panic stub, a sanitizer's report) fails only
+// this test; count it as RUN_TEST would.
+static inline void
+testlib_run_isolated(const char *name, void (*fn)(void))
+{
+  fflush(stdout);
+  pid_t pid = fork();
+  if(pid < 0){
+    perror("fork");
+    exit(2);
+  }
+  if(pid == 0){
+    testlib_run(name, fn);
+    fflush(stdout);
+    _exit(testlib.failed ? 1 : 0);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  if(WIFEXITED(st) && WEXITSTATUS(st) == 0){
+    testlib.passed++;
+    return;
+  }
+  if(!WIFEXITED(st) || WEXITSTATUS(st) > 1)
+    printf("test %s: FAILED (crashed: status 0x%x)\n", name, st);
+  testlib.failed++;
+}
+
+#define RUN_ISOLATED(fn) testlib_run_isolated(#fn, fn)
 
 // Print the totals as the last line; the return value is the exit status.
 static inline int
