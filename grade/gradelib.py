@@ -246,6 +246,37 @@ class Session:
         """Console output from mark to now."""
         return self.q.text_since(mark)
 
+    def usertests(self, args="", idle_timeout=120):
+        """Run `usertests ARGS` and pass only on ALL TESTS PASSED with no
+        FAILED line; otherwise fail naming the failed tests. It prints a
+        line per test, so a kernel that stays quiet for idle_timeout
+        (scaled) seconds is reported as hung then, not at the end of the
+        whole run's time. Returns the output."""
+        start = self.mark()
+        self.sendline(("usertests " + args).strip())
+        while True:
+            try:
+                m = self.expect(r"(?m)^test \S+: .*\n|ALL TESTS PASSED"
+                                r"|SOME TESTS FAILED|exec usertests failed",
+                                idle_timeout)
+            except QemuTimeout as e:
+                raise QemuTimeout("usertests went quiet (a hung kernel?): "
+                                  + str(e)) from None
+            if not m.group(0).startswith("test "):
+                break
+        self.expect(r"(?m)^\$ ", 30)
+        out = self.since(start)
+        failed = re.findall(r"(?m)^test (\S+): FAILED ?(.*)$", out)
+        if m.group(0) == "ALL TESTS PASSED" and not failed:
+            return out
+        if not failed:
+            self.fail("ALL TESTS PASSED", out)
+        lines = ["expected: test %s: OK\nactual:   test %s: FAILED %s"
+                 % (name, name, why) for name, why in failed[:6]]
+        if len(failed) > 6:
+            lines.append("(and %d more failed tests)" % (len(failed) - 6))
+        raise TestFailure("\n".join(lines))
+
     def free_frames(self):
         """Free frames as the `free` program reports them."""
         out = self.run("free")
@@ -334,6 +365,12 @@ class Result:
     @property
     def score(self):
         return self.test.points if self.status == "pass" else 0
+
+
+def note_free(s):
+    """A boot's setup: remember the free-frame count right after boot in
+    s.state["free"], for tests that check no frame was lost."""
+    s.state["free"] = s.free_frames()
 
 
 # ---- the grader ----
