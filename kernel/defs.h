@@ -35,11 +35,8 @@ extern volatile int kernel_started;
 // sbi.c: calls into OpenSBI (machine mode)
 struct sbiret { long error; long value; };
 void            sbi_set_timer(uint64 stime);
-void            sbi_console_putchar(int c);
 int             sbi_hart_start(uint64 hartid, uint64 start_addr, uint64 opaque);
-long            sbi_hart_status(uint64 hartid);
 void            sbi_remote_sfence_vma(uint64 hart_mask, uint64 start, uint64 size);
-void            sbi_send_ipi(uint64 hart_mask);
 void            sbi_shutdown(void) __attribute__((noreturn));
 
 // fdt.c: see fdt.h for the device-tree reader itself

@@ -11,4 +11,13 @@
 #define FAULT_KFREE_LEAK 0  // kfree() silently drops every 16th frame
 #endif
 
+// FAULT_KFREE_LEAK: true for every 16th call, made by the allocator's free
+// path to drop that frame. Always 0 in a normal build.
+static inline int
+fault_kfree_leaks(void)
+{
+  static int calls;
+  return FAULT_KFREE_LEAK && __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) % 16 == 0;
+}
+
 #endif

@@ -1,14 +1,12 @@
 // Calls from the kernel (S-mode) into OpenSBI (M-mode), following the SBI
 // 1.0 calling convention: a7 = extension id, a6 = function id, arguments in
 // a0..a5; the firmware returns an error code in a0 and a value in a1.
-// OpenSBI 1.1 on QEMU has TIME, IPI, RFENCE, HSM and SRST; DBCN is missing,
-// so the early console uses the legacy putchar extension.
+// OpenSBI 1.1 on QEMU has TIME, IPI, RFENCE, HSM and SRST (not DBCN); the
+// kernel uses TIME, HSM, SRST and, for remote TLB flushes, RFENCE.
 #include "types.h"
 #include "defs.h"
 
-#define SBI_EXT_LEGACY_PUTCHAR 0x01
 #define SBI_EXT_TIME   0x54494D45  // "TIME"
-#define SBI_EXT_IPI    0x735049    // "sPI"
 #define SBI_EXT_RFENCE 0x52464E43  // "RFNC"
 #define SBI_EXT_HSM    0x48534D    // "HSM"
 #define SBI_EXT_SRST   0x53525354  // "SRST"
@@ -41,35 +39,12 @@ sbi_set_timer(uint64 stime)
   sbi_call(SBI_EXT_TIME, 0, stime, 0, 0, 0);
 }
 
-// Polled output of one character; used only before the UART is set up.
-void
-sbi_console_putchar(int c)
-{
-  sbi_call(SBI_EXT_LEGACY_PUTCHAR, 0, c, 0, 0, 0);
-}
-
 // Start a stopped hart at physical address start_addr with a1 = opaque.
 // Returns 0 or the SBI error code.
 int
 sbi_hart_start(uint64 hartid, uint64 start_addr, uint64 opaque)
 {
   return sbi_call(SBI_EXT_HSM, 0, hartid, start_addr, opaque, 0).error;
-}
-
-// HSM state of a hart (0 started, 1 stopped, ...), or a negative error
-// when the hart does not exist.
-long
-sbi_hart_status(uint64 hartid)
-{
-  struct sbiret r = sbi_call(SBI_EXT_HSM, 2, hartid, 0, 0, 0);
-  return r.error ? r.error : r.value;
-}
-
-// Send a supervisor software interrupt to the harts in hart_mask (ids 0..63).
-void
-sbi_send_ipi(uint64 hart_mask)
-{
-  sbi_call(SBI_EXT_IPI, 0, hart_mask, 0, 0, 0);
 }
 
 // Flush [start, start+size) from the TLBs of the harts in hart_mask.

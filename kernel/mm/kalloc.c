@@ -130,14 +130,6 @@ kalloc(void)
   return kalloc_as(PG_KERNEL);
 }
 
-// FAULT_KFREE_LEAK only: true for every 16th call.
-static int
-leak_this_free(void)
-{
-  static int calls;
-  return __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) % 16 == 0;
-}
-
 // Check that the block headed by pg may be freed as order `order`, and
 // drop the caller's reference. Panics naming the frame otherwise. Caller
 // holds kmem.lock.
@@ -175,7 +167,7 @@ free_pages(struct page *pg, int order)
   free_check_locked(pg, order);
   release(&kmem.lock);
 
-  if(FAULT_KFREE_LEAK && leak_this_free())
+  if(fault_kfree_leaks())
     return;
   // No one may allocate these frames while we poison them: they keep
   // their use until the lock is taken again.

@@ -145,14 +145,6 @@ free_pages(struct page *pg, int order)
   kfree((void*)page_to_pa(pg));
 }
 
-// FAULT_KFREE_LEAK only: true for every 16th call.
-static int
-leak_this_free(void)
-{
-  static int calls;
-  return __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) % 16 == 0;
-}
-
 // Check that pa may be freed and drop the caller's reference. Panics,
 // naming the frame, for an address that is not a frame of RAM, a reserved
 // frame, a frame that is already free, and a frame that other users still
@@ -190,7 +182,7 @@ kfree(void *pa)
 {
   struct page *pg = kfree_check(pa);
 
-  if(FAULT_KFREE_LEAK && leak_this_free())
+  if(fault_kfree_leaks())
     return;
   memset(pa, POISON_FREE_FRAME, PGSIZE);
   acquire(&kmem.lock);

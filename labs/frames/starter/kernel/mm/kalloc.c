@@ -124,14 +124,6 @@ kalloc(void)
   return kalloc_as(PG_KERNEL);
 }
 
-// FAULT_KFREE_LEAK only: true for every 16th call.
-static int
-leak_this_free(void)
-{
-  static int calls;
-  return __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) % 16 == 0;
-}
-
 // Give back the frame at `pa`, which kalloc() returned. Panics, naming the
 // frame, for a misaligned address, a frame outside RAM or reserved, and a
 // frame that is already free. Fills the frame with POISON_FREE_FRAME so a
@@ -146,7 +138,7 @@ kfree(void *pa)
     panic("kfree: %p is not a frame address (not page aligned)", pa);
   if((why = frame_reserved_why(a)) != 0)
     panic("kfree: frame %p is reserved (%s)", pa, why);
-  if(FAULT_KFREE_LEAK && leak_this_free())
+  if(fault_kfree_leaks())
     return;
 
   memset(pa, POISON_FREE_FRAME, PGSIZE);
