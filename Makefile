@@ -56,10 +56,10 @@ CFLAGS += $(EXTRA_CFLAGS)
 SOL_LABS := $(shell sed -e 's/\#.*//' labs/labs.txt 2>/dev/null | tr a-z A-Z)
 CFLAGS += $(foreach l,$(SOL_LABS),-DSOL_$(l))
 # <<< complete tree only
-# FAULT=<name> compiles in a known bug (kernel/fault.h), only for proving
+# BUG=<name> compiles in a known bug (kernel/inject.h), only for proving
 # that the graders fail a broken kernel.
-ifneq ($(FAULT),)
-CFLAGS += -DFAULT_$(shell echo $(FAULT) | tr a-z- A-Z_)=1
+ifneq ($(BUG),)
+CFLAGS += -DBUG_$(shell echo $(BUG) | tr a-z- A-Z_)=1
 endif
 ASFLAGS = $(CFLAGS)
 LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments

@@ -1,6 +1,6 @@
 """Building trees for the graders: make, and variant copies of a tree.
 
-A variant is the same sources built another way (`make FAULT=sbrk`, a
+A variant is the same sources built another way (`make BUG=sbrk`, a
 lab's student tree) in its own directory build/<variant>/ under the tree,
 so its objects never clobber the normal build. build_variant() keeps the
 copy in step with the source (only changed files are rewritten, so make
@@ -31,7 +31,7 @@ def make_env():
     """Our environment without what a make running us passes down.
 
     Its jobserver cannot reach us, and its command-line variables (say
-    FAULT=sbrk) must not leak into the build being graded: variants are
+    BUG=sbrk) must not leak into the build being graded: variants are
     built in their own trees (build_variant).
     """
     env = dict(os.environ)
@@ -159,8 +159,8 @@ def copy_tree(src, dst, files=None, transform=None):
 def build_variant(name, make_args=(), src=TREE, transform=None, log=None):
     """Copy tree src to src/build/<name>/ and run `make MAKE_ARGS` there.
 
-    For kernels that must not clobber the normal build: `make FAULT=sbrk`
-    as variant "fault-sbrk", a lab's student tree as "lab-frames". When the
+    For kernels that must not clobber the normal build: `make BUG=sbrk`
+    as variant "bug-sbrk", a lab's student tree as "lab-frames". When the
     make arguments differ from the last build of this variant, it starts
     with `make clean` (the Makefile does not track flags). Returns the
     variant's directory; raises BuildError.

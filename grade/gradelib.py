@@ -53,8 +53,8 @@ transcript's file name, and last `N passed, N failed`; the exit status is
 
 Also here (from gradebuild.py): make(), tree_files(), copy_tree() and
 build_variant(), which copy a tree into build/<variant>/ and build it
-there with other make variables (FAULT=...), leaving the source tree's
-objects alone:  tree = build_variant("fault-sbrk", ["FAULT=sbrk"]).
+there with other make variables (BUG=...), leaving the source tree's
+objects alone:  tree = build_variant("bug-sbrk", ["BUG=sbrk"]).
 
 Threads: with -j N, N worker threads each run whole boots; results and
 printing are guarded by Grader._lock, and a test whose parent runs in

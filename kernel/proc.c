@@ -15,7 +15,7 @@
 #include "spinlock.h"
 #include "proc.h"
 #include "defs.h"
-#include "fault.h"
+#include "inject.h"
 
 struct cpu cpus[NCPU];
 struct proc proc[NPROC];
@@ -209,7 +209,7 @@ growproc(long n)
     // cannot succeed, so do not evict the whole of RAM trying.
     if((uint64)n / PGSIZE > kfreecount())
       return -1;
-    if((sz = uvmalloc(p->pagetable, sz, sz + n - (FAULT_SBRK ? PGSIZE : 0), PTE_W)) == 0)
+    if((sz = uvmalloc(p->pagetable, sz, sz + n - (BUG_SBRK ? PGSIZE : 0), PTE_W)) == 0)
       return -1;
     sz = p->sz + n;
   } else if(n < 0){

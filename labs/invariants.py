@@ -91,7 +91,7 @@ def clean_env():
     """Our environment less what a calling make would pass down."""
     env = dict(os.environ)
     for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "MAKEOVERRIDES",
-              "LAB", "DEST", "FORCE", "FAULT", "EXTRA_CFLAGS"):
+              "LAB", "DEST", "FORCE", "BUG", "EXTRA_CFLAGS"):
         env.pop(k, None)
     return env
 

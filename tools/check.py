@@ -43,7 +43,7 @@ class SelfCheck:
     """A grader that must fail on a broken kernel.
 
     variant: the directory under build/ the broken tree is built in;
-    make_args: how it is built (FAULT=..., or a lab's starter);
+    make_args: how it is built (BUG=..., or a lab's starter);
     must_fail: test names (globs) that must be among the grader's failures.
     prepare(root) may replace the default build and return the tree to grade.
     """
@@ -57,13 +57,13 @@ class SelfCheck:
 
 # Each grader registers here the broken kernels it must catch.
 SELF_CHECKS = [
-    SelfCheck("grade-base.py", "fault-sbrk", ["FAULT=sbrk"],
+    SelfCheck("grade-base.py", "bug-sbrk", ["BUG=sbrk"],
               ["usertests-*"]),
-    SelfCheck("grade-base.py", "fault-kfree-leak", ["FAULT=kfree-leak"],
+    SelfCheck("grade-base.py", "bug-kfree-leak", ["BUG=kfree-leak"],
               ["usertests-*", "free-*"]),
-    SelfCheck("grade-lab-frames.py", "fault-kfree-leak", ["FAULT=kfree-leak"],
+    SelfCheck("grade-lab-frames.py", "bug-kfree-leak", ["BUG=kfree-leak"],
               ["usertests", "concurrent-forks"]),
-    SelfCheck("grade-lab-buddy.py", "fault-kfree-leak", ["FAULT=kfree-leak"],
+    SelfCheck("grade-lab-buddy.py", "bug-kfree-leak", ["BUG=kfree-leak"],
               ["usertests-free"]),
 ]
 

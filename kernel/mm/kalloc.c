@@ -19,7 +19,7 @@
 #include "riscv.h"
 #include "memstat.h"
 #include "poison.h"
-#include "fault.h"
+#include "inject.h"
 #include "defs.h"
 #include "mm/page.h"
 
@@ -167,7 +167,7 @@ free_pages(struct page *pg, int order)
   free_check_locked(pg, order);
   release(&kmem.lock);
 
-  if(fault_kfree_leaks())
+  if(inject_kfree_leaks())
     return;
   // No one may allocate these frames while we poison them: they keep
   // their use until the lock is taken again.

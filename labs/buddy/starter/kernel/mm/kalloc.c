@@ -20,7 +20,7 @@
 #include "riscv.h"
 #include "memstat.h"
 #include "poison.h"
-#include "fault.h"
+#include "inject.h"
 #include "defs.h"
 #include "mm/page.h"
 
@@ -182,7 +182,7 @@ kfree(void *pa)
 {
   struct page *pg = kfree_check(pa);
 
-  if(fault_kfree_leaks())
+  if(inject_kfree_leaks())
     return;
   memset(pa, POISON_FREE_FRAME, PGSIZE);
   acquire(&kmem.lock);

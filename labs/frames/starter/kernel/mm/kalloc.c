@@ -21,7 +21,7 @@
 #include "riscv.h"
 #include "memstat.h"
 #include "poison.h"
-#include "fault.h"
+#include "inject.h"
 #include "defs.h"
 #include "mm/page.h"
 
@@ -138,7 +138,7 @@ kfree(void *pa)
     panic("kfree: %p is not a frame address (not page aligned)", pa);
   if((why = frame_reserved_why(a)) != 0)
     panic("kfree: frame %p is reserved (%s)", pa, why);
-  if(fault_kfree_leaks())
+  if(inject_kfree_leaks())
     return;
 
   memset(pa, POISON_FREE_FRAME, PGSIZE);
