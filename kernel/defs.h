@@ -75,9 +75,9 @@ int             virtio_disk_io(int slot, uint64 sector, void *data, uint32 len, 
 void            virtio_disk_rw(struct buf *b, int write); // file system disk
 void            virtio_disk_intr(int slot);
 
-// mm/memmap.c: RAM and reserved ranges from the device tree
-void            memmap_init(void);
-char*           memmap_reserved_why(uint64 pa);
+// mm/bootmem.c: RAM and reserved ranges from the device tree
+void            bootmem_init(void);
+char*           bootmem_reserved_why(uint64 pa);
 extern uint64   ram_base, ram_top;
 
 // mm/kalloc.c: the physical frame allocator

@@ -79,7 +79,7 @@ main(uint64 hartid, uint64 dtb)
     bootinfo.timebase_freq = 10000000; // QEMU virt's, if the tree omits it
   bootinfo.hart_mask |= 1UL << hartid;
 
-  memmap_init();    // RAM and reserved ranges
+  bootmem_init();    // RAM and reserved ranges
   kinit();          // physical frame allocator
   print_boot_banner(hartid);
   kvminit();        // kernel page table

@@ -142,7 +142,7 @@ free_check_locked(struct page *pg, int order)
   if(use == PG_FREE || (use != PG_RESERVED && page_refcount(pg) == 0 && pg->alloc_order != PAGE_ORDER_NONE))
     panic("kfree: double free of frame %p", (void*)pa);
   if(use == PG_RESERVED){
-    char *why = memmap_reserved_why(pa);
+    char *why = bootmem_reserved_why(pa);
     panic("kfree: frame %p is reserved (%s)", (void*)pa, why ? why : "the frame array");
   }
   if(pg->alloc_order == PAGE_ORDER_NONE)

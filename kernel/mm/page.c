@@ -38,7 +38,7 @@ page_init(void)
     uint64 pa = ram_base + i * PGSIZE;
     pg->order = PAGE_ORDER_NONE;
     pg->alloc_order = PAGE_ORDER_NONE;
-    if(pa < page_meta_end || memmap_reserved_why(pa))
+    if(pa < page_meta_end || bootmem_reserved_why(pa))
       pg->flags = PG_RESERVED;
   }
 }

@@ -91,9 +91,9 @@ kernel_memset(void *dst, int c, unsigned n)
   return memset(dst, c, n);
 }
 
-// The memory map (kernel/mm/memmap.c): why pa may never be allocated.
+// The memory map (kernel/mm/bootmem.c): why pa may never be allocated.
 char *
-memmap_reserved_why(uint64 pa)
+bootmem_reserved_why(uint64 pa)
 {
   if(pa < ram_base || pa >= ram_top)
     return "outside RAM";
@@ -129,7 +129,7 @@ static int
 allocatable(uint64 pa)
 {
   return pa % PGSIZE == 0 && pa >= bitmap_end && pa < ram_top &&
-         memmap_reserved_why(pa) == 0;
+         bootmem_reserved_why(pa) == 0;
 }
 
 // One boot's RAM: the kernel image pages, then nframes frames starting at

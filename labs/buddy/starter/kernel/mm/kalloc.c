@@ -164,7 +164,7 @@ kfree_check(void *pa)
   if(use == PG_FREE)
     panic("kfree: double free of frame %p", pa);
   if(use == PG_RESERVED){
-    why = memmap_reserved_why((uint64)pa);
+    why = bootmem_reserved_why((uint64)pa);
     panic("kfree: frame %p is reserved (%s)", pa, why ? why : "the frame array");
   }
   int left = page_ref_dec(pg);

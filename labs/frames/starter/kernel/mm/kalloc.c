@@ -10,7 +10,7 @@
 // struct page (see labs/frames/README.md).
 //
 // Frames that are never handed out (reserved): those the boot memory map
-// reserves (memmap.c) and the bitmap itself. Their bits stay 0 forever;
+// reserves (bootmem.c) and the bitmap itself. Their bits stay 0 forever;
 // kfree() refuses them.
 //
 // Locking: kmem.lock guards bits, nfree and hint.
@@ -44,7 +44,7 @@ frame_reserved_why(uint64 pa)
 {
   if(pa >= (uint64)end && pa < kmem.meta_end)
     return "inside the frame bitmap";
-  return memmap_reserved_why(pa);
+  return bootmem_reserved_why(pa);
 }
 
 // Index of the lowest set bit of a nonzero word. (No libgcc in the kernel,
