@@ -291,6 +291,7 @@ exit(int status)
   iput(p->cwd);
   end_op();
   p->cwd = 0;
+  selftest_exit(p); // kernel blocks a test program still holds
 
   acquire(&wait_lock);
   reparent(p);

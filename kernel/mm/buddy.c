@@ -122,12 +122,13 @@ buddy_free_locked(struct page *pg, int order)
   add_block(pg, order);
 }
 
-// Free blocks per order, into nfree[NORDER].
-void
-buddy_counts_locked(uint64 *nfree)
+// Free blocks per order, into nfree[NORDER]. Returns 0.
+int
+buddy_counts_locked(uint64 nfree[NORDER])
 {
   for(int k = 0; k < NORDER; k++)
     nfree[k] = buddy.nfree[k];
+  return 0;
 }
 
 #define REPORT(...) do { if(bad++ < 10) printf("buddy_check: " __VA_ARGS__); } while(0)

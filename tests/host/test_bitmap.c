@@ -42,9 +42,24 @@
 void kinit(void);
 void *kalloc(void);
 void kfree(void *pa);
-uint64 kfreecount(void);
-void kmemstat(struct memstat *st);
+void kalloc_usage(struct memstat *st);
 int kalloc_check(void);
+
+// What kernel/mm/stat.c makes of kalloc_usage() for memstat().
+static void
+kmemstat(struct memstat *st)
+{
+  memset(st, 0, sizeof(*st));
+  kalloc_usage(st);
+}
+
+static uint64
+kfreecount(void)
+{
+  struct memstat st;
+  kmemstat(&st);
+  return st.free;
+}
 
 // ---- what the allocator needs from the rest of the kernel ----
 

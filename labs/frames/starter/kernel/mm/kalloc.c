@@ -152,29 +152,12 @@ kfree(void *pa)
   release(&kmem.lock);
 }
 
-// Number of free frames now. Takes kmem.lock.
-uint64
-kfreecount(void)
-{
-  acquire(&kmem.lock);
-  uint64 n = kmem.nfree;
-  release(&kmem.lock);
-  return n;
-}
-
-// Fill *st for the memstat() system call. A bitmap cannot tell what a used
-// frame is used for, so by_use is 0. Takes kmem.lock.
+// A bitmap keeps no reference counts: the one reference goes, so does the
+// frame.
 void
-kmemstat(struct memstat *st)
+kput(void *pa)
 {
-  memset(st, 0, sizeof(*st));
-  acquire(&kmem.lock);
-  st->page_size = PGSIZE;
-  st->total = kmem.nframes;
-  st->free = kmem.nfree;
-  st->reserved = kmem.nreserved;
-  st->meta_bits = 1;
-  release(&kmem.lock);
+  kfree(pa);
 }
 
 // Contiguous blocks need records and orders (labs frames and buddy): a
@@ -197,38 +180,43 @@ free_pages(struct page *pg, int order)
   panic("free_pages: no block was ever allocated");
 }
 
-// Free blocks per order: a bitmap has no orders. Returns -1.
-int
-kbuddyinfo(struct buddyinfo *bi)
+// kmem.lock, for the reports in stat.c that read many frames at once.
+void
+kalloc_lock(void)
 {
-  return -1;
+  acquire(&kmem.lock);
 }
 
-// One character per `group` frames, for the groups from number `start`
-// on, into buf (at most n): free, reserved, or in use for an unknown
-// purpose. Returns how many it wrote. Takes kmem.lock.
-int
-kmemmap(char *buf, int n, uint64 start, uint64 group)
+void
+kalloc_unlock(void)
 {
-  int i = 0;
-
-  if(group == 0)
-    return 0;
-  acquire(&kmem.lock);
-  for(; i < n && (start + i) * group < kmem.nframes; i++){
-    uint64 nfree = 0, nres = 0, first = (start + i) * group;
-    for(uint64 f = first; f < first + group && f < kmem.nframes; f++){
-      if(kmem.bits[f / 64] & (1UL << (f % 64)))
-        nfree++;
-      else if(frame_reserved_why(ram_base + f * PGSIZE))
-        nres++;
-    }
-    uint64 nused = group - nfree - nres;
-    buf[i] = nfree >= nres && nfree >= nused ? MEMMAP_FREE :
-             nres >= nused ? MEMMAP_RESERVED : MEMMAP_USED;
-  }
   release(&kmem.lock);
-  return i;
+}
+
+// What a bitmap knows of the frame at pa: PG_FREE, PG_RESERVED, or 0 for
+// "in use, purpose unknown". Caller holds kmem.lock.
+int
+kalloc_frame_use_locked(uint64 pa)
+{
+  uint64 i = frame_index(pa);
+
+  if(kmem.bits[i / 64] & (1UL << (i % 64)))
+    return PG_FREE;
+  return frame_reserved_why(pa) ? PG_RESERVED : 0;
+}
+
+// Frame counts for memstat(). A bitmap cannot tell what a used frame is
+// used for, so by_use stays 0. Takes kmem.lock.
+void
+kalloc_usage(struct memstat *st)
+{
+  acquire(&kmem.lock);
+  st->page_size = PGSIZE;
+  st->total = kmem.nframes;
+  st->free = kmem.nfree;
+  st->reserved = kmem.nreserved;
+  st->meta_bits = 1;
+  release(&kmem.lock);
 }
 
 // Check the allocator's invariants: the free count matches the bits, and
