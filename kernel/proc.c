@@ -291,7 +291,7 @@ exit(int status)
   iput(p->cwd);
   end_op();
   p->cwd = 0;
-  selftest_exit(p); // kernel blocks a test program still holds
+  selftest_exit(p); // test-only kernel blocks it holds become orphans
 
   acquire(&wait_lock);
   reparent(p);

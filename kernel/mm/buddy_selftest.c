@@ -3,8 +3,11 @@
 // test-only kmemtest() system call, through which user/buddytest.c
 // allocates and frees kernel blocks of any order.
 //
-// kmemtest blocks belong to the process that allocated them: only it may
-// free them, and exit() gives back what it still holds.
+// kmemtest blocks outlive the process that allocated them, so that a
+// student can hold blocks by hand from the shell (`buddytest scatter`, then
+// `buddyinfo`, then `buddytest free all`). While that process lives only
+// it may free or look up its blocks; once it has exited they are orphans
+// that any process may free.
 //
 // Locking: kmt.lock guards the kmemtest handle table; the tests run
 // single-threaded at boot (selftest.c).
@@ -143,7 +146,7 @@ static struct {
   struct spinlock lock;
   struct page *pg[KMEMTEST_MAX];  // block of each handle, or 0
   int order[KMEMTEST_MAX];
-  struct proc *owner[KMEMTEST_MAX];
+  struct proc *owner[KMEMTEST_MAX]; // the live process holding it, or 0 for an orphan
 } kmt = { .lock = { 0, "kmemtest", 0 } };
 
 // A new handle for block pg owned by p, or -1 when all are taken. Takes kmt.lock.
@@ -169,15 +172,24 @@ kmt_alloc(struct proc *p, int order)
   return -1;
 }
 
-// Free handle h's block if p owns it: 0, -1 for a handle p does not hold,
-// -2 when the block's fill was overwritten. Takes kmt.lock.
+// May process p use handle h? Its own blocks and orphans only. Caller
+// holds kmt.lock.
+static int
+kmt_mine_locked(struct proc *p, int h)
+{
+  assert_held(&kmt.lock);
+  return kmt.pg[h] != 0 && (kmt.owner[h] == p || kmt.owner[h] == 0);
+}
+
+// Free handle h's block if p may: 0, -1 for a free handle or another live
+// process's block, -2 when the block's fill was overwritten. Takes kmt.lock.
 static int
 kmt_free(struct proc *p, int h)
 {
   acquire(&kmt.lock);
   struct page *pg = kmt.pg[h];
   int order = kmt.order[h];
-  if(pg == 0 || kmt.owner[h] != p){
+  if(!kmt_mine_locked(p, h)){
     release(&kmt.lock);
     return -1;
   }
@@ -193,22 +205,20 @@ kmt_free(struct proc *p, int h)
   return r;
 }
 
-// Process p exits: free every block it still holds.
+// Process p exits: its blocks become orphans.
 void
 kmemtest_exit(struct proc *p)
 {
-  for(int h = 0; h < KMEMTEST_MAX; h++){
-    acquire(&kmt.lock);
-    int mine = kmt.pg[h] != 0 && kmt.owner[h] == p;
-    release(&kmt.lock);
-    if(mine)
-      kmt_free(p, h);
-  }
+  acquire(&kmt.lock);
+  for(int h = 0; h < KMEMTEST_MAX; h++)
+    if(kmt.owner[h] == p)
+      kmt.owner[h] = 0;
+  release(&kmt.lock);
 }
 
 // The kmemtest() system call: see KMEMTEST_* in memstat.h. -1 without the
-// kernel option selftest, for a bad argument, or for a handle the calling
-// process does not hold. Takes kmt.lock.
+// kernel option selftest, for a bad argument, or for a block another live
+// process holds. Takes kmt.lock.
 int
 kmemtest(int cmd, int arg)
 {
@@ -225,7 +235,7 @@ kmemtest(int cmd, int arg)
     if(arg < 0 || arg >= KMEMTEST_MAX)
       return -1;
     acquire(&kmt.lock);
-    int pfn = kmt.pg[arg] && kmt.owner[arg] == p ? page_to_pa(kmt.pg[arg]) >> PGSHIFT : -1;
+    int pfn = kmt_mine_locked(p, arg) ? page_to_pa(kmt.pg[arg]) >> PGSHIFT : -1;
     release(&kmt.lock);
     return pfn;
   case KMEMTEST_CHECK:

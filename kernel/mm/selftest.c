@@ -272,7 +272,7 @@ selftest_kmemtest(int cmd, int arg)
 #endif
 }
 
-// Process p exits: give back what the tests hold for it.
+// Process p exits: what the tests hold for it is no longer its own.
 void
 selftest_exit(struct proc *p)
 {
