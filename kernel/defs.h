@@ -18,6 +18,7 @@ struct superblock;
 struct memstat;
 struct buddyinfo;
 struct vmstat;
+struct vmspace;
 struct page;
 
 // KASSERT(cond, fmt, ...): an invariant that must hold; on failure the
@@ -102,11 +103,15 @@ void            kmemstat(struct memstat *st);
 uint64          kfreecount(void);
 int             kbuddyinfo(struct buddyinfo *bi);
 int             kmemmap(char *buf, int n, uint64 start, uint64 group);
+int             vm_commit(uint64 npages);
+void            vm_uncommit(uint64 npages);
 
 // mm/fault.c: page faults
 enum fault_access { FAULT_READ, FAULT_WRITE, FAULT_EXEC };
+void            fault_init(void);
 char*           fault_resolve(struct proc *p, uint64 va, enum fault_access access);
 void            fault_user(struct proc *p, uint64 scause, uint64 va);
+int             fault_zero_frame(uint64 pa);
 
 // mm/selftest.c
 void            selftest_run(void);
@@ -126,9 +131,12 @@ uint64          walkaddr(pagetable_t pagetable, uint64 va);
 pagetable_t     uvmcreate(void);
 uint64          uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm);
 uint64          uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz);
-int             uvmcopy(pagetable_t old, pagetable_t new, uint64 sz);
-void            uvmfree(pagetable_t pagetable, uint64 sz);
-void            uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free);
+int             uvmcopy(pagetable_t old, pagetable_t new, uint64 heap_base, uint64 sz);
+void            uvmfree(pagetable_t pagetable, uint64 heap_base, uint64 sz);
+#define UVM_FREE  1     // uvmunmap: drop each frame's reference
+#define UVM_HOLES 2     // uvmunmap: pages that are not mapped are expected
+void            uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int flags);
+void            uvmspace(pagetable_t pagetable, uint64 heap_base, uint64 sz, struct vmspace *vs);
 void            uvmclear(pagetable_t pagetable, uint64 va);
 int             copyout(pagetable_t pagetable, uint64 dstva, char *src, uint64 len);
 int             copyin(pagetable_t pagetable, char *dst, uint64 srcva, uint64 len);
@@ -157,7 +165,8 @@ int             either_copyout(int user_dst, uint64 dst, void *src, uint64 len);
 int             either_copyin(void *dst, int user_src, uint64 src, uint64 len);
 void            procdump(void);
 pagetable_t     proc_pagetable(struct proc *p);
-void            proc_freepagetable(pagetable_t pagetable, uint64 sz);
+void            proc_freepagetable(pagetable_t pagetable, uint64 heap_base, uint64 sz);
+int             procvmspace(int pid, struct vmspace *vs);
 
 // swtch.S
 void            swtch(struct context *old, struct context *new);

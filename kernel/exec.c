@@ -155,18 +155,22 @@ kexec(char *path, char **argv)
       last = s + 1;
   safestrcpy(p->name, last, sizeof(p->name));
 
+  if(vm_commit(PGROUNDUP(sz) / PGSIZE) < 0)
+    goto bad;
   pagetable_t oldpagetable = p->pagetable;
-  uint64 oldsz = p->sz;
+  uint64 oldsz = p->sz, oldheap = p->heap_base;
   p->pagetable = pagetable;
   p->sz = sz;
+  p->heap_base = sz;  // the heap starts right above the stack
   p->trapframe->epc = elf.entry;
   p->trapframe->sp = sp;
-  proc_freepagetable(oldpagetable, oldsz);
+  proc_freepagetable(oldpagetable, oldheap, oldsz);
+  vm_uncommit(PGROUNDUP(oldsz) / PGSIZE);
   return argc;
 
 bad:
   if(pagetable)
-    proc_freepagetable(pagetable, sz);
+    proc_freepagetable(pagetable, sz, sz);
   if(ip){
     iunlockput(ip);
     end_op();

@@ -81,6 +81,7 @@ main(uint64 hartid, uint64 dtb)
 
   bootmem_init();    // RAM and reserved ranges
   kinit();          // physical frame allocator
+  fault_init();     // the shared zero frame
   print_boot_banner(hartid);
   kvminit();        // kernel page table
   kvminithart();    // turn on paging

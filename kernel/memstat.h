@@ -16,6 +16,8 @@ struct memstat {
   uint64 pagetable;   // page-table pages
   uint64 user;        // user memory
   uint64 meta_bits;   // bits of allocator metadata per frame (1 for a bitmap)
+  uint64 committed;   // pages promised to user address spaces (sum of their sizes)
+  uint64 commit_limit; // most pages that may be promised (overcommit=never), 0 for no limit
 };
 
 // What the buddyinfo() system call reports: free blocks per order, like
@@ -57,6 +59,25 @@ struct vmstat {
   uint64 count[VMSTAT_MAX];
 };
 _Static_assert(NVMSTAT <= VMSTAT_MAX, "struct vmstat has room for every counter");
+
+// What the vmspace() system call reports: a process's address space by
+// region (xv6's layout: text and data from 0, a guard page, the stack,
+// then the heap up to the process's size), with how each region's pages
+// are backed. Pages that are none of these are holes (not yet touched).
+enum { VMR_TEXT, VMR_DATA, VMR_GUARD, VMR_STACK, VMR_HEAP, NVMR };
+struct vmregion {
+  uint64 start, end;  // [start, end) virtual addresses
+  uint64 pages;       // pages in the range
+  uint64 resident;    // mapped to a frame of the process's own
+  uint64 zero;        // mapped to the shared zero frame (lab lazy)
+  uint64 shared;      // mapped to a frame other mappings share (lab cow)
+  uint64 swapped;     // on the swap disk (lab swap)
+};
+struct vmspace {
+  uint64 pid;
+  uint64 size;        // the process's size in bytes (sbrk(0))
+  struct vmregion r[NVMR];
+};
 
 // Commands of the test-only kmemtest(cmd, arg) system call (kernel option
 // selftest): kernel allocations a test program can drive.

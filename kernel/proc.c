@@ -14,6 +14,7 @@
 #include "riscv.h"
 #include "spinlock.h"
 #include "proc.h"
+#include "memstat.h"
 #include "defs.h"
 #include "inject.h"
 
@@ -134,10 +135,13 @@ freeproc(struct proc *p)
   if(p->trapframe)
     kfree(p->trapframe);
   p->trapframe = 0;
-  if(p->pagetable)
-    proc_freepagetable(p->pagetable, p->sz);
+  if(p->pagetable){
+    proc_freepagetable(p->pagetable, p->heap_base, p->sz);
+    vm_uncommit(PGROUNDUP(p->sz) / PGSIZE);
+  }
   p->pagetable = 0;
   p->sz = 0;
+  p->heap_base = 0;
   p->pid = 0;
   p->parent = 0;
   p->name[0] = 0;
@@ -164,19 +168,20 @@ proc_pagetable(struct proc *p)
   return pagetable;
 
 bad:
-  uvmunmap(pagetable, TRAMPOLINE, 1, 0);
-  uvmfree(pagetable, 0);
+  uvmunmap(pagetable, TRAMPOLINE, 1, UVM_HOLES);
+  uvmfree(pagetable, 0, 0);
   return 0;
 }
 
-// Free a user page table and the memory [0, sz) it maps; the trampoline
-// and trapframe frames are not the page table's to free.
+// Free a user page table and the memory [0, sz) it maps, whose heap
+// [heap_base, sz) may have holes; the trampoline and trapframe frames are
+// not the page table's to free.
 void
-proc_freepagetable(pagetable_t pagetable, uint64 sz)
+proc_freepagetable(pagetable_t pagetable, uint64 heap_base, uint64 sz)
 {
   uvmunmap(pagetable, TRAMPOLINE, 1, 0);
   uvmunmap(pagetable, TRAPFRAME, 1, 0);
-  uvmfree(pagetable, sz);
+  uvmfree(pagetable, heap_base, sz);
 }
 
 // Create the first process. It has no user memory yet: when it first runs,
@@ -193,9 +198,41 @@ userinit(void)
   release(&p->lock);
 }
 
+#ifdef SOL_LAZY
+// Grow the calling process p's memory by n > 0 bytes to newsz. Lab lazy:
+// only the size moves (and the promise is counted); the fault handler
+// (mm/fault.c) backs each page on first touch. Returns 0, or -1 when the
+// commit limit forbids it.
+static int
+grow_heap(struct proc *p, uint64 newsz)
+{
+  return vm_commit((PGROUNDUP(newsz) - PGROUNDUP(p->sz)) / PGSIZE);
+}
+#else
+// Grow the calling process p's memory by n > 0 bytes to newsz, with
+// zeroed frames allocated and mapped now. Returns 0, or -1 when memory
+// runs out (nothing is left allocated then).
+static int
+grow_heap(struct proc *p, uint64 newsz)
+{
+  // A request larger than the free frames cannot succeed: do not use up
+  // all of RAM trying.
+  if((newsz - p->sz) / PGSIZE > kfreecount())
+    return -1;
+  if(vm_commit((PGROUNDUP(newsz) - PGROUNDUP(p->sz)) / PGSIZE) < 0)
+    return -1;
+  if(uvmalloc(p->pagetable, p->sz, newsz - (BUG_SBRK ? PGSIZE : 0), PTE_W) == 0){
+    vm_uncommit((PGROUNDUP(newsz) - PGROUNDUP(p->sz)) / PGSIZE);
+    return -1;
+  }
+  return 0;
+}
+#endif
+
 // Grow or shrink the calling process's memory by n bytes. Returns 0, or
 // -1 when the new size would be negative, would reach the trapframe, or
-// memory runs out (the process is left unchanged).
+// memory cannot be promised (the process is left unchanged). Shrinking
+// frees the resident pages of the released range.
 int
 growproc(long n)
 {
@@ -205,17 +242,18 @@ growproc(long n)
   if(n > 0){
     if(n > TRAPFRAME || sz + n > TRAPFRAME)
       return -1;
-    // Memory is allocated eagerly: a request larger than the free frames
-    // cannot succeed, so do not evict the whole of RAM trying.
-    if((uint64)n / PGSIZE > kfreecount())
+    if(grow_heap(p, sz + n) < 0)
       return -1;
-    if((sz = uvmalloc(p->pagetable, sz, sz + n - (BUG_SBRK ? PGSIZE : 0), PTE_W)) == 0)
-      return -1;
-    sz = p->sz + n;
+    sz += n;
   } else if(n < 0){
     if((uint64)-n > sz)
       return -1;
     sz = uvmdealloc(p->pagetable, sz, sz + n);
+    vm_uncommit((PGROUNDUP(p->sz) - PGROUNDUP(sz)) / PGSIZE);
+    // xv6 lets a process shrink into its stack and text; what grows back
+    // from there is heap (lazy, may have holes) like the rest.
+    if(sz < p->heap_base)
+      p->heap_base = sz;
   }
   p->sz = sz;
   return 0;
@@ -231,12 +269,19 @@ fork(void)
 
   if((np = allocproc()) == 0)
     return -1;
-  if(uvmcopy(p->pagetable, np->pagetable, p->sz) < 0){
+  if(vm_commit(PGROUNDUP(p->sz) / PGSIZE) < 0){
+    freeproc(np);
+    release(&np->lock);
+    return -1;
+  }
+  if(uvmcopy(p->pagetable, np->pagetable, p->heap_base, p->sz) < 0){
+    vm_uncommit(PGROUNDUP(p->sz) / PGSIZE);
     freeproc(np);
     release(&np->lock);
     return -1;
   }
   np->sz = p->sz;
+  np->heap_base = p->heap_base;
   *(np->trapframe) = *(p->trapframe);
   np->trapframe->a0 = 0; // fork returns 0 in the child
 
@@ -480,6 +525,48 @@ kill(int pid)
       return 0;
     }
     release(&p->lock);
+  }
+  return -1;
+}
+
+// Fill *vs with the address space of process pid (0: the caller). Another
+// process is looked at with its p->lock held, and only while it is not
+// running: the scheduler cannot start it then, and a process that is not
+// running is never in the middle of changing its page table (nothing
+// sleeps while it does). Returns 0, or -1 if no such process has an
+// address space or it stays running on another hart.
+int
+procvmspace(int pid, struct vmspace *vs)
+{
+  struct proc *me = myproc();
+
+  memset(vs, 0, sizeof(*vs));
+  if(pid == 0 || pid == me->pid){
+    vs->pid = me->pid;
+    uvmspace(me->pagetable, me->heap_base, me->sz, vs);
+    return 0;
+  }
+  for(int tries = 0; tries < 100; tries++){
+    int running = 0;
+    for(struct proc *p = proc; p < &proc[NPROC]; p++){
+      acquire(&p->lock);
+      if(p->pid != pid || p->state == UNUSED || p->state == USED || p->pagetable == 0){
+        release(&p->lock);
+        continue;
+      }
+      if(p->state == RUNNING){
+        release(&p->lock);
+        running = 1;  // let it come off its hart, then look again
+        break;
+      }
+      vs->pid = pid;
+      uvmspace(p->pagetable, p->heap_base, p->sz, vs);
+      release(&p->lock);
+      return 0;
+    }
+    if(!running)
+      return -1;
+    yield();
   }
   return -1;
 }

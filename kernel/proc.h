@@ -85,6 +85,8 @@ struct proc {
 
   uint64 kstack;               // (-) virtual address of kernel stack
   uint64 sz;                   // (-) size of user memory (bytes)
+  uint64 heap_base;            // (-) start of the heap [heap_base, sz): the top of
+                               //     the user stack when exec built the image
   pagetable_t pagetable;       // (-) user page table
   struct trapframe *trapframe; // (-) page for trampoline.S
   struct context context;      // (-) swtch() here to run the process

@@ -99,6 +99,7 @@ uint64 sys_buddyinfo(void);
 uint64 sys_memmap(void);
 uint64 sys_kmemtest(void);
 uint64 sys_vmstat(void);
+uint64 sys_vmspace(void);
 
 static uint64 (*syscalls[])(void) = {
   [SYS_fork]    sys_fork,
@@ -128,6 +129,7 @@ static uint64 (*syscalls[])(void) = {
   [SYS_memmap]  sys_memmap,
   [SYS_kmemtest] sys_kmemtest,
   [SYS_vmstat]  sys_vmstat,
+  [SYS_vmspace] sys_vmspace,
 };
 
 void

@@ -30,4 +30,5 @@
 #define SYS_memmap  25  // map of physical memory: int memmap(char *buf, int n, int start, int group)
 #define SYS_kmemtest 26 // test-only kernel allocations, kernel option selftest: int kmemtest(int cmd, int arg)
 #define SYS_vmstat  27  // memory-system counters: int vmstat(struct vmstat *)
+#define SYS_vmspace 28  // a process's address space by region: int vmspace(int pid, struct vmspace *)
 #endif

@@ -116,6 +116,25 @@ sys_vmstat(void)
   return 0;
 }
 
+// vmspace(int pid, struct vmspace *vs): the address space of process pid
+// (0: the caller), by region (memstat.h). 0, or -1 for no such process or
+// a bad pointer.
+uint64
+sys_vmspace(void)
+{
+  int pid;
+  uint64 addr;
+  struct vmspace vs;
+
+  argint(0, &pid);
+  argaddr(1, &addr);
+  if(procvmspace(pid, &vs) < 0)
+    return -1;
+  if(copyout(myproc()->pagetable, addr, (char *)&vs, sizeof(vs)) < 0)
+    return -1;
+  return 0;
+}
+
 // halt(): power the machine off. Scripts end QEMU with it.
 uint64
 sys_halt(void)

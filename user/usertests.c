@@ -888,22 +888,38 @@ sbrkneg(char *s)
     FAIL("failed negative sbrk moved the break");
 }
 
-// Requests larger than the machine fail with -1 and the process lives on.
+// Requests larger than the machine either fail with -1 (memory allocated
+// at sbrk, or promised strictly: overcommit=never), or only reserve
+// addresses (lazy allocation) and take no frame until touched; a request
+// past the user address space always fails. The process lives on.
 static void
 sbrkhuge(char *s)
 {
   struct memstat m;
   char *cur = sbrk(0), *r;
+  uint64 before = free_frames();
 
-  if((r = sbrk(0x7fffffff)) != (char*)-1)
-    FAIL("sbrk(0x7fffffff) returned %p", r);
+  if((r = sbrk(0x7fffffff)) != (char*)-1){
+    if(free_frames() + 8 < before)
+      FAIL("sbrk(0x7fffffff) succeeded and took %d frames before any touch",
+           (int)(before - free_frames()));
+    if(sbrk(-0x7fffffff) != r + 0x7fffffff)
+      FAIL("could not shrink back after sbrk(0x7fffffff)");
+  }
+  int grown = 0;
+  while(sbrk(0x7fffffff) != (char*)-1)   // to the end of the address space
+    if(++grown > (MAXVA >> 31) + 1)
+      FAIL("sbrk(0x7fffffff) succeeded %d times: past MAXVA", grown);
+  while(grown-- > 0)
+    if(sbrk(-0x7fffffff) == (char*)-1)
+      FAIL("could not shrink back from the end of the address space");
   if(memstat(&m) < 0)
     FAIL("memstat failed");
   uint64 ram = m.total * m.page_size;
-  if(4 * ram < 0x7fffffff && (r = sbrk(4 * ram)) != (char*)-1)
-    FAIL("sbrk of 4 x RAM (%d MiB) returned %p", (int)(4 * ram / MB), r);
+  if(4 * ram < 0x7fffffff && (r = sbrk(4 * ram)) != (char*)-1 && sbrk(-4 * ram) == (char*)-1)
+    FAIL("could not shrink back after sbrk of 4 x RAM (%d MiB)", (int)(4 * ram / MB));
   if(sbrk(0) != cur)
-    FAIL("failed huge sbrk moved the break");
+    FAIL("huge sbrk and shrink moved the break");
   r = sbrk(2 * PGSIZE);
   if(r == (char*)-1)
     FAIL("a small sbrk after the huge ones failed");

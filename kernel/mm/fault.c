@@ -14,10 +14,16 @@
 //
 // Resolving is the labs' work: lazy allocation (lab lazy), copy-on-write
 // (lab cow) and swap-in (lab swap) each add a case to fault_resolve().
-// Until then every fault is diagnosed and refused.
+// A fault no case resolves is diagnosed and refused.
+//
+// Lab lazy: the heap [p->heap_base, p->sz) is reserved by sbrk and backed
+// on first touch. A read of an untouched heap page maps the one shared
+// zero frame read-only; a write maps a fresh zeroed frame of the
+// process's own, replacing the zero frame if it was mapped there.
 //
 // Locking: a fault changes only the faulting process's own page table,
-// from its own kernel thread, so it needs no lock of its own.
+// from its own kernel thread, so it needs no lock of its own. The zero
+// frame is set at boot and read-only afterwards.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -25,7 +31,31 @@
 #include "spinlock.h"
 #include "proc.h"
 #include "memstat.h"
+#include "inject.h"
 #include "defs.h"
+#include "mm/page.h"
+
+static uint64 zero_frame; // physical address of the shared zero frame
+
+// Allocate the shared zero frame. It is never freed (mappings of it hold
+// no reference). Runs once at boot, after kinit().
+void
+fault_init(void)
+{
+  void *pa = kalloc_as(PG_USER);
+
+  if(pa == 0)
+    panic("fault_init: no frame for the zero page");
+  memset(pa, 0, PGSIZE);
+  zero_frame = (uint64)pa;
+}
+
+// Is pa the shared zero frame?
+int
+fault_zero_frame(uint64 pa)
+{
+  return pa == zero_frame;
+}
 
 // Why an access to va by process p cannot be allowed as the page table
 // stands: a short phrase for the kill message.
@@ -48,6 +78,62 @@ fault_diagnose(struct proc *p, uint64 va, enum fault_access access)
   return "access allowed by the page table: a stale TLB entry?";
 }
 
+#ifdef SOL_LAZY
+// Map a fresh zeroed frame of p's own, writable, at page va; pte is the
+// PTE there when one is valid (a zero-page mapping to replace), else 0.
+// Returns 0, or -1 when out of memory.
+static int
+map_fresh(struct proc *p, uint64 va, pte_t *pte)
+{
+  void *mem = kalloc_as(PG_USER);
+  if(mem == 0)
+    return -1;
+  memset(mem, 0, PGSIZE);
+  if(pte){
+    *pte = PA2PTE(mem) | PTE_R | PTE_W | PTE_U | PTE_V;
+    sfence_vma(); // this hart may still hold the read-only translation
+  } else if(mappages(p->pagetable, va, PGSIZE, (uint64)mem, PTE_R | PTE_W | PTE_U) != 0){
+    kfree(mem); // no frame for a page-table page
+    return -1;
+  }
+  vmstat_count(VMSTAT_FAULT_FRESH);
+  return 0;
+}
+
+// Lab lazy: resolve a fault on page va of p's heap. Returns 1 when
+// resolved, 0 when the fault is not lazy allocation's to resolve (outside
+// the heap, or a mapping that is not the zero frame), -1 when out of
+// memory.
+static int
+fault_lazy(struct proc *p, uint64 va, enum fault_access access)
+{
+  if(va < p->heap_base || va >= PGROUNDUP(p->sz) - (BUG_SBRK ? PGSIZE : 0))
+    return 0;
+  pte_t *pte = walk(p->pagetable, va, 0);
+  if(pte && (*pte & PTE_V)){
+    // Only a write to the zero frame is ours: the page was read, not written.
+    if(access != FAULT_WRITE || !fault_zero_frame(PTE2PA(*pte)))
+      return 0;
+    return map_fresh(p, va, pte) == 0 ? 1 : -1;
+  }
+  if(access == FAULT_WRITE)
+    return map_fresh(p, va, 0) == 0 ? 1 : -1;
+  if(mappages(p->pagetable, va, PGSIZE, zero_frame, PTE_R | PTE_U) != 0)
+    return -1;
+  vmstat_count(VMSTAT_FAULT_ZERO);
+  return 1;
+}
+#else
+// Lab lazy: resolve a fault on page va of p's heap [p->heap_base, p->sz).
+// Returns 1 when resolved, 0 when it is not lazy allocation's to resolve,
+// -1 when out of memory. Nothing is lazy yet: sbrk allocates eagerly.
+static int
+fault_lazy(struct proc *p, uint64 va, enum fault_access access)
+{
+  return 0;
+}
+#endif
+
 // Try to make the access `access` to user address va of process p
 // possible. Returns 0 when it is now mapped as the access needs, or a
 // phrase saying why not. Called by p's own kernel thread only.
@@ -55,9 +141,15 @@ char *
 fault_resolve(struct proc *p, uint64 va, enum fault_access access)
 {
   vmstat_count(VMSTAT_FAULT);
-  char *why = fault_diagnose(p, va, access);
+  int r = va < MAXVA ? fault_lazy(p, PGROUNDDOWN(va), access) : 0;
+  if(r > 0)
+    return 0;
   vmstat_count(VMSTAT_FAULT_BAD);
-  return why;
+  if(r < 0){
+    vmstat_count(VMSTAT_FAULT_OOM);
+    return "out of memory";
+  }
+  return fault_diagnose(p, va, access);
 }
 
 static enum fault_access

@@ -1,23 +1,91 @@
 // Reports on memory for humans and test programs: the memstat(),
-// buddyinfo() and memmap() system calls, and the counters of the memory
+// buddyinfo() and memmap() system calls, the counters of the memory
 // system (vmstat: page faults by kind, and later copy-on-write and swap
-// events).
+// events), and commit accounting: how many pages the user address spaces
+// have been promised, and (kernel option overcommit=never) the limit on
+// that promise.
 //
 // Everything here reads what the allocator keeps (kalloc.c, buddy.c)
 // through their small query functions, so the same reports work over the
 // bitmap of lab frames' starter and over the full frame array.
 //
 // Locking: the reports take kmem.lock (kalloc_lock()) while they read
-// records; the counters are atomic, so no lock.
+// records; the counters are atomic, so no lock; commit.lock guards the
+// commit count and is taken before kmem.lock.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
 #include "riscv.h"
 #include "memstat.h"
+#include "spinlock.h"
 #include "defs.h"
 #include "mm/page.h"
 
 static uint64 counters[NVMSTAT]; // atomic: vmstat_count()
+
+static struct {
+  struct spinlock lock;
+  uint64 committed;     // pages of all user address spaces together
+} commit = { .lock = { 0, "commit", 0 } };
+
+#ifdef SOL_LAZY
+// The most pages user address spaces may be promised together, or 0 for
+// no limit. By default memory is overcommitted: sbrk only reserves
+// addresses, and running out shows at fault time. With the kernel option
+// overcommit=never every promise must be one that the frames could keep:
+// the free and user frames, less 1/16 of RAM kept for the kernel (page
+// tables, pipes, stacks). Takes kmem.lock.
+static uint64
+commit_limit(void)
+{
+  struct memstat st;
+
+  if(!bootarg_has("overcommit=never"))
+    return 0;
+  memset(&st, 0, sizeof(st));
+  kalloc_usage(&st);
+  uint64 usable = st.free + st.user, reserve = st.total / 16;
+  return usable > reserve ? usable - reserve : 1;
+}
+#else
+// The most pages user address spaces may be promised together, or 0 for
+// no limit (lab lazy, kernel option overcommit=never). Eager allocation
+// needs none: sbrk fails when the frames run out.
+static uint64
+commit_limit(void)
+{
+  return 0;
+}
+#endif
+
+// Promise npages more pages to a user address space (exec, fork, sbrk).
+// Returns 0, or -1 when that would pass the commit limit. Takes
+// commit.lock.
+int
+vm_commit(uint64 npages)
+{
+  acquire(&commit.lock);
+  uint64 limit = commit_limit();
+  if(limit && (npages > limit || commit.committed > limit - npages)){
+    release(&commit.lock);
+    return -1;
+  }
+  commit.committed += npages;
+  release(&commit.lock);
+  return 0;
+}
+
+// Take back npages promised pages (exit, exec, a shrinking sbrk). Takes
+// commit.lock.
+void
+vm_uncommit(uint64 npages)
+{
+  acquire(&commit.lock);
+  KASSERT(commit.committed >= npages, "vm_uncommit: %d pages, but only %d committed",
+          (int)npages, (int)commit.committed);
+  commit.committed -= npages;
+  release(&commit.lock);
+}
 
 // Count one event of kind `what` (VMSTAT_*, memstat.h). No lock: atomic.
 void
@@ -43,6 +111,10 @@ kmemstat(struct memstat *st)
 {
   memset(st, 0, sizeof(*st));
   kalloc_usage(st);
+  acquire(&commit.lock);
+  st->committed = commit.committed;
+  st->commit_limit = commit_limit();
+  release(&commit.lock);
 }
 
 // Number of free frames now. Takes kmem.lock.

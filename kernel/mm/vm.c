@@ -17,6 +17,7 @@
 #include "spinlock.h"
 #include "proc.h"
 #include "defs.h"
+#include "memstat.h"
 #include "mm/page.h"
 
 pagetable_t kernel_pagetable;
@@ -86,6 +87,25 @@ walk(pagetable_t pagetable, uint64 va, int alloc)
   return &pagetable[PX(0, va)];
 }
 
+// The level-0 PTE for va like walk(pt, va, 0), for loops over large
+// sparse ranges: when a whole page-table page is missing, it returns 0
+// and moves *va to the last page that page would have covered, so that
+// the caller's next step (*va + PGSIZE) skips the whole empty range.
+static pte_t *
+walk_sparse(pagetable_t pagetable, uint64 *va)
+{
+  for(int level = 2; level > 0; level--){
+    pte_t *pte = &pagetable[PX(level, *va)];
+    if((*pte & PTE_V) == 0){
+      uint64 span = 1UL << PXSHIFT(level); // what one PTE of this level covers
+      *va = (*va & ~(span - 1)) + span - PGSIZE;
+      return 0;
+    }
+    pagetable = (pagetable_t)PTE2PA(*pte);
+  }
+  return &pagetable[PX(0, *va)];
+}
+
 // Physical address that user virtual address va maps to, or 0 when it is
 // not mapped or not accessible from user mode.
 uint64
@@ -129,22 +149,27 @@ mappages(pagetable_t pagetable, uint64 va, uint64 size, uint64 pa, int perm)
   return 0;
 }
 
-// Remove npages mappings starting at va (page aligned), dropping the
-// mapping's reference to each frame when do_free is set (kput: a frame
-// goes back to the allocator with its last reference). Pages that are not
-// mapped are skipped.
+// Remove npages mappings starting at va (page aligned). flags:
+// UVM_FREE drops the mapping's reference to each frame (kput: a frame goes
+// back to the allocator with its last reference; the shared zero frame
+// never does); UVM_HOLES allows pages that are not mapped (lazily
+// allocated memory), which are otherwise a kernel bug.
 void
-uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free)
+uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int flags)
 {
   KASSERT(va % PGSIZE == 0, "uvmunmap: va %p not aligned", (void*)va);
 
   for(uint64 a = va; a < va + npages * PGSIZE; a += PGSIZE){
-    pte_t *pte = walk(pagetable, a, 0);
-    if(pte == 0 || (*pte & PTE_V) == 0)
+    uint64 at = a;
+    pte_t *pte = a < MAXVA ? walk_sparse(pagetable, &a) : 0;
+    if(pte == 0 || (*pte & PTE_V) == 0){
+      KASSERT(flags & UVM_HOLES, "uvmunmap: va %p not mapped outside lazy memory", (void*)at);
       continue;
+    }
     KASSERT(PTE_FLAGS(*pte) != PTE_V, "uvmunmap: va %p maps a page-table page", (void*)a);
-    if(do_free)
-      kput((void*)PTE2PA(*pte));
+    uint64 pa = PTE2PA(*pte);
+    if((flags & UVM_FREE) && !fault_zero_frame(pa))
+      kput((void*)pa);
     *pte = 0;
   }
 }
@@ -196,7 +221,7 @@ uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz)
 
   if(PGROUNDUP(newsz) < PGROUNDUP(oldsz)){
     uint64 npages = (PGROUNDUP(oldsz) - PGROUNDUP(newsz)) / PGSIZE;
-    uvmunmap(pagetable, PGROUNDUP(newsz), npages, 1);
+    uvmunmap(pagetable, PGROUNDUP(newsz), npages, UVM_FREE | UVM_HOLES);
   }
   return newsz;
 }
@@ -218,39 +243,52 @@ freewalk(pagetable_t pagetable)
 }
 
 // Free a user address space: the frames of [0, sz), then the page table.
+// Only the heap [heap_base, sz) may have holes.
 void
-uvmfree(pagetable_t pagetable, uint64 sz)
+uvmfree(pagetable_t pagetable, uint64 heap_base, uint64 sz)
 {
-  if(sz > 0)
-    uvmunmap(pagetable, 0, PGROUNDUP(sz) / PGSIZE, 1);
+  uint64 below = heap_base < sz ? heap_base : sz;
+
+  if(below > 0)
+    uvmunmap(pagetable, 0, PGROUNDUP(below) / PGSIZE, UVM_FREE);
+  if(sz > below)
+    uvmunmap(pagetable, PGROUNDUP(below), (PGROUNDUP(sz) - PGROUNDUP(below)) / PGSIZE,
+             UVM_FREE | UVM_HOLES);
   freewalk(pagetable);
 }
 
 // Copy the memory [0, sz) of a parent into a child's empty page table,
-// frame by frame. Returns 0, or -1 after undoing its work when out of
-// memory.
+// frame by frame: holes of the heap [heap_base, sz) stay holes, and
+// mappings of the shared zero frame stay mappings of it. Returns 0, or -1
+// after undoing its work when out of memory.
 int
-uvmcopy(pagetable_t old, pagetable_t new, uint64 sz)
+uvmcopy(pagetable_t old, pagetable_t new, uint64 heap_base, uint64 sz)
 {
   uint64 a;
 
   for(a = 0; a < sz; a += PGSIZE){
-    pte_t *pte = walk(old, a, 0);
-    if(pte == 0 || (*pte & PTE_V) == 0)
+    uint64 at = a;
+    pte_t *pte = walk_sparse(old, &a);
+    if(pte == 0 || (*pte & PTE_V) == 0){
+      KASSERT(at >= heap_base, "uvmcopy: va %p not mapped below the heap", (void*)at);
       continue;
-    char *mem = kalloc_as(PG_USER);
+    }
+    uint64 pa = PTE2PA(*pte);
+    char *mem = fault_zero_frame(pa) ? (char*)pa : kalloc_as(PG_USER);
     if(mem == 0)
       goto bad;
-    memmove(mem, (char*)PTE2PA(*pte), PGSIZE);
+    if((uint64)mem != pa)
+      memmove(mem, (char*)pa, PGSIZE);
     if(mappages(new, a, PGSIZE, (uint64)mem, PTE_FLAGS(*pte)) != 0){
-      kfree(mem);
+      if((uint64)mem != pa)
+        kfree(mem);
       goto bad;
     }
   }
   return 0;
 
 bad:
-  uvmunmap(new, 0, a / PGSIZE, 1);
+  uvmunmap(new, 0, a / PGSIZE, UVM_FREE | UVM_HOLES);
   return -1;
 }
 
@@ -356,6 +394,53 @@ copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max)
     }
   }
   return -1;
+}
+
+// Which region of xv6's layout page va of a process falls in (vmspace()).
+static int
+region_of(uint64 va, uint64 heap_base, pte_t pte)
+{
+  if(va >= heap_base)
+    return VMR_HEAP;
+  if(va >= heap_base - USERSTACK * PGSIZE)
+    return VMR_STACK;
+  if(va >= heap_base - (USERSTACK + 1) * PGSIZE)
+    return VMR_GUARD;
+  return (pte & PTE_X) ? VMR_TEXT : VMR_DATA;
+}
+
+// Count how the pages of the address space [0, sz) with heap [heap_base,
+// sz) are backed, by region, into *vs. The caller makes sure the page
+// table does not change meanwhile.
+void
+uvmspace(pagetable_t pagetable, uint64 heap_base, uint64 sz, struct vmspace *vs)
+{
+  for(int r = 0; r < NVMR; r++)
+    vs->r[r].start = ~0UL;
+  for(uint64 a = 0; a < PGROUNDUP(sz); a += PGSIZE){
+    uint64 at = a;
+    pte_t *pte = walk_sparse(pagetable, &a);
+    pte_t e = pte ? *pte : 0;
+    struct vmregion *r = &vs->r[region_of(at, heap_base, e)];
+    if(a > PGROUNDUP(sz) - PGSIZE)
+      a = PGROUNDUP(sz) - PGSIZE;  // a skipped range ends at sz
+    if(at < r->start)
+      r->start = at;
+    r->end = a + PGSIZE;
+    r->pages += (a - at) / PGSIZE + 1;
+    if((e & PTE_V) == 0)
+      continue;
+    if(fault_zero_frame(PTE2PA(e)))
+      r->zero++;
+    else if(page_refcount(pa_to_page(PTE2PA(e))) > 1)
+      r->shared++;
+    else
+      r->resident++;
+  }
+  for(int r = 0; r < NVMR; r++)
+    if(vs->r[r].pages == 0)
+      vs->r[r].start = vs->r[r].end = 0;
+  vs->size = sz;
 }
 
 static void
