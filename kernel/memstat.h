@@ -18,6 +18,7 @@ struct memstat {
   uint64 meta_bits;   // bits of allocator metadata per frame (1 for a bitmap)
   uint64 committed;   // pages promised to user address spaces (sum of their sizes)
   uint64 commit_limit; // most pages that may be promised (overcommit=never), 0 for no limit
+  uint64 shared;      // user frames mapped more than once (lab cow: shared copy-on-write)
 };
 
 // What the buddyinfo() system call reports: free blocks per order, like

@@ -97,6 +97,7 @@ typedef uint64 *pagetable_t; // 512 PTEs
 #define PTE_D (1L << 7) // dirty
 #define PTE_RSW0 (1L << 8) // reserved for software: labs use these
 #define PTE_RSW1 (1L << 9)
+#define PTE_COW  PTE_RSW0  // lab cow: shared copy-on-write, writable once private
 
 // shift a physical address to the right place for a PTE, and back.
 #define PA2PTE(pa) ((((uint64)(pa)) >> 12) << 10)

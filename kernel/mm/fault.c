@@ -21,9 +21,15 @@
 // zero frame read-only; a write maps a fresh zeroed frame of the
 // process's own, replacing the zero frame if it was mapped there.
 //
+// Lab cow: fork shares frames and marks writable pages read-only and
+// copy-on-write (PTE_COW). The first write to such a page copies it into
+// a frame of the writer's own, or, when no one else holds the frame any
+// more, simply makes it writable again.
+//
 // Locking: a fault changes only the faulting process's own page table,
 // from its own kernel thread, so it needs no lock of its own. The zero
-// frame is set at boot and read-only afterwards.
+// frame is set at boot and read-only afterwards. Reference counts are
+// atomic (page.c): see fault_cow() for why that is enough.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -134,6 +140,54 @@ fault_lazy(struct proc *p, uint64 va, enum fault_access access)
 }
 #endif
 
+#ifdef SOL_COW
+// Lab cow: resolve a write to page va of p when it is shared
+// copy-on-write. Returns 1 when resolved, 0 when it is not a COW fault,
+// -1 when out of memory.
+//
+// No lock, only the atomic reference count: a count of 1 means p's PTE is
+// the only mapping, and only p itself could add another (by forking, and
+// p is busy here), so taking the frame back is safe. A count above 1 may
+// drop while we copy (the other holder writes or exits): then both end
+// with a copy of their own and the last kput() frees the original, or the
+// other one finds a count of 1 and takes the original back. Our reference
+// keeps the frame alive until our own kput().
+static int
+fault_cow(struct proc *p, uint64 va, enum fault_access access)
+{
+  pte_t *pte = walk(p->pagetable, va, 0);
+
+  if(access != FAULT_WRITE || pte == 0 ||
+     (*pte & (PTE_V | PTE_U | PTE_COW)) != (PTE_V | PTE_U | PTE_COW))
+    return 0;
+  uint64 pa = PTE2PA(*pte);
+  if(page_refcount(pa_to_page(pa)) == 1){
+    *pte = (*pte | PTE_W) & ~PTE_COW;
+    sfence_vma();
+    vmstat_count(VMSTAT_COW_REUSE);
+    return 1;
+  }
+  char *mem = kalloc_as(PG_USER);
+  if(mem == 0)
+    return -1;
+  memmove(mem, (char*)pa, PGSIZE);
+  *pte = PA2PTE(mem) | ((PTE_FLAGS(*pte) | PTE_W) & ~PTE_COW);
+  sfence_vma(); // this hart may still hold the shared, read-only translation
+  kput((void*)pa);
+  vmstat_count(VMSTAT_COW_COPY);
+  return 1;
+}
+#else
+// Lab cow: resolve a write to page va of p when it is shared
+// copy-on-write. Returns 1 when resolved, 0 when it is not a COW fault,
+// -1 when out of memory. fork copies every page yet: nothing is shared.
+static int
+fault_cow(struct proc *p, uint64 va, enum fault_access access)
+{
+  return 0;
+}
+#endif
+
 // Try to make the access `access` to user address va of process p
 // possible. Returns 0 when it is now mapped as the access needs, or a
 // phrase saying why not. Called by p's own kernel thread only.
@@ -141,7 +195,9 @@ char *
 fault_resolve(struct proc *p, uint64 va, enum fault_access access)
 {
   vmstat_count(VMSTAT_FAULT);
-  int r = va < MAXVA ? fault_lazy(p, PGROUNDDOWN(va), access) : 0;
+  int r = 0;
+  if(va < MAXVA && (r = fault_cow(p, PGROUNDDOWN(va), access)) == 0)
+    r = fault_lazy(p, PGROUNDDOWN(va), access);
   if(r > 0)
     return 0;
   vmstat_count(VMSTAT_FAULT_BAD);

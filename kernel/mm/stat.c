@@ -105,6 +105,26 @@ kvmstat(struct vmstat *vs)
     vs->count[i] = __atomic_load_n(&counters[i], __ATOMIC_RELAXED);
 }
 
+// User frames with more than one reference: mapped by several address
+// spaces (copy-on-write). Counted from the records, so it is exact; RAM
+// is small enough to scan. Takes kmem.lock.
+static uint64
+shared_frames(void)
+{
+  uint64 n = 0;
+
+  kalloc_lock();
+  for(uint64 pa = ram_base; pa < ram_top; pa += PGSIZE){
+    if(kalloc_frame_use_locked(pa) != PG_USER)
+      continue;
+    struct page *pg = pa_to_page(pa);
+    if(pg && page_refcount(pg) > 1)
+      n++;
+  }
+  kalloc_unlock();
+  return n;
+}
+
 // Fill *st for the memstat() system call. Takes kmem.lock.
 void
 kmemstat(struct memstat *st)
@@ -115,6 +135,7 @@ kmemstat(struct memstat *st)
   st->committed = commit.committed;
   st->commit_limit = commit_limit();
   release(&commit.lock);
+  st->shared = shared_frames();
 }
 
 // Number of free frames now. Takes kmem.lock.

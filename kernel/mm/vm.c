@@ -257,14 +257,63 @@ uvmfree(pagetable_t pagetable, uint64 heap_base, uint64 sz)
   freewalk(pagetable);
 }
 
-// Copy the memory [0, sz) of a parent into a child's empty page table,
-// frame by frame: holes of the heap [heap_base, sz) stay holes, and
-// mappings of the shared zero frame stay mappings of it. Returns 0, or -1
-// after undoing its work when out of memory.
+#ifdef SOL_COW
+// Lab cow: give the child the parent's page at va (parent PTE *pte) by
+// sharing its frame, one more reference. A writable page becomes
+// read-only and copy-on-write in both: the first write copies it (or
+// takes it back, mm/fault.c). Pages never writable (text, the zero frame)
+// are shared as they are. Returns 1 when the parent's PTE changed (its
+// TLB needs a flush), 0 when not, -1 when out of memory.
+static int
+fork_page(pagetable_t new, uint64 va, pte_t *pte)
+{
+  uint64 pa = PTE2PA(*pte);
+  int changed = 0;
+
+  if(*pte & PTE_W){
+    *pte = (*pte & ~PTE_W) | PTE_COW;
+    changed = 1;
+  }
+  if(!fault_zero_frame(pa))
+    page_ref_inc(pa_to_page(pa));
+  if(mappages(new, va, PGSIZE, pa, PTE_FLAGS(*pte)) != 0){
+    if(!fault_zero_frame(pa))
+      kput((void*)pa);
+    return -1;
+  }
+  return changed;
+}
+#else
+// Give the child a copy of the parent's page at va (parent PTE *pte) in a
+// frame of its own; mappings of the shared zero frame stay mappings of it.
+// Returns 0 (the parent's PTE is unchanged), or -1 when out of memory.
+static int
+fork_page(pagetable_t new, uint64 va, pte_t *pte)
+{
+  uint64 pa = PTE2PA(*pte);
+
+  if(fault_zero_frame(pa))
+    return mappages(new, va, PGSIZE, pa, PTE_FLAGS(*pte)) == 0 ? 0 : -1;
+  char *mem = kalloc_as(PG_USER);
+  if(mem == 0)
+    return -1;
+  memmove(mem, (char*)pa, PGSIZE);
+  if(mappages(new, va, PGSIZE, (uint64)mem, PTE_FLAGS(*pte)) != 0){
+    kfree(mem);
+    return -1;
+  }
+  return 0;
+}
+#endif
+
+// Give a child's empty page table the memory [0, sz) of its parent, page
+// by page (fork_page): holes of the heap [heap_base, sz) stay holes.
+// Returns 0, or -1 after undoing its work when out of memory.
 int
 uvmcopy(pagetable_t old, pagetable_t new, uint64 heap_base, uint64 sz)
 {
   uint64 a;
+  int changed = 0, r = 0;
 
   for(a = 0; a < sz; a += PGSIZE){
     uint64 at = a;
@@ -273,23 +322,17 @@ uvmcopy(pagetable_t old, pagetable_t new, uint64 heap_base, uint64 sz)
       KASSERT(at >= heap_base, "uvmcopy: va %p not mapped below the heap", (void*)at);
       continue;
     }
-    uint64 pa = PTE2PA(*pte);
-    char *mem = fault_zero_frame(pa) ? (char*)pa : kalloc_as(PG_USER);
-    if(mem == 0)
-      goto bad;
-    if((uint64)mem != pa)
-      memmove(mem, (char*)pa, PGSIZE);
-    if(mappages(new, a, PGSIZE, (uint64)mem, PTE_FLAGS(*pte)) != 0){
-      if((uint64)mem != pa)
-        kfree(mem);
-      goto bad;
-    }
+    if((r = fork_page(new, a, pte)) < 0)
+      break;
+    changed |= r;
+  }
+  if(changed)
+    sfence_vma(); // the parent runs on this hart with its old translations
+  if(r < 0){
+    uvmunmap(new, 0, a / PGSIZE, UVM_FREE | UVM_HOLES);
+    return -1;
   }
   return 0;
-
-bad:
-  uvmunmap(new, 0, a / PGSIZE, UVM_FREE | UVM_HOLES);
-  return -1;
 }
 
 // Make a page inaccessible from user mode (the stack guard page).
@@ -453,9 +496,10 @@ vmprint_level(pagetable_t pagetable, int level, uint64 va_base)
     uint64 va = va_base | ((uint64)i << PXSHIFT(level));
     for(int d = 2; d >= level; d--)
       printf(" ..");
-    printf("%d: va %p pte %p pa %p %s%s%s%s\n", i, (void*)va, (void*)pte, (void*)PTE2PA(pte),
+    printf("%d: va %p pte %p pa %p %s%s%s%s%s\n", i, (void*)va, (void*)pte, (void*)PTE2PA(pte),
            (pte & PTE_R) ? "r" : "-", (pte & PTE_W) ? "w" : "-",
-           (pte & PTE_X) ? "x" : "-", (pte & PTE_U) ? "u" : "-");
+           (pte & PTE_X) ? "x" : "-", (pte & PTE_U) ? "u" : "-",
+           (pte & PTE_COW) ? " cow" : "");
     if((pte & (PTE_R | PTE_W | PTE_X)) == 0 && level > 0)
       vmprint_level((pagetable_t)PTE2PA(pte), level - 1, va);
   }
