@@ -65,8 +65,10 @@ class KernelCommand(gdb.Command):
                 self.run(argv)
         except Missing as e:
             print("%s: %s" % (self.name, e))
-        except gdb.GdbError:
-            raise
+        except gdb.GdbError as e:
+            if str(e).startswith(self.name + ":"):
+                raise
+            raise gdb.GdbError("%s: %s" % (self.name, e))
         except gdb.MemoryError as e:
             raise gdb.GdbError("%s: cannot read kernel memory: %s"
                                % (self.name, e))
