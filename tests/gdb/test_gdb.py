@@ -307,14 +307,11 @@ def main():
     if not args.no_labs and os.path.exists(os.path.join(ROOT, "tools", "lab.py")):
         with open(labs_txt) as f:
             labs = f.read().split()
-        if "frames" in labs:
-            t = lab_tree("frames")
+        for name, test in (("frames", test_frames_starter),
+                           ("buddy", test_buddy_starter)):
+            t = lab_tree(name) if name in labs else None
             if t:
-                test_frames_starter(t)
-        if "buddy" in labs:
-            t = lab_tree("buddy")
-            if t:
-                test_buddy_starter(t)
+                test(t)
     passed = sum(RESULTS)
     print("%d passed, %d failed" % (passed, len(RESULTS) - passed))
     return 0 if passed == len(RESULTS) else 1
