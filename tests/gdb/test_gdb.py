@@ -222,7 +222,7 @@ def common_checks(tag, out, parts):
         after = int(ecall.group(1), 16) + 4
         expect("%s/ustep" % tag, parts, "ustep",
                r"^pid 1 \(init\) back in user mode on hart \d at pc 0x%x, "
-               r"a0 = \d+$" % after)
+               r"a0 = -?\d+$" % after)
         expect("%s/ustep-after-ecall" % tag, parts, "x/i $pc#2",
                r"=> 0x%x <open\+\d+>:" % after)
 

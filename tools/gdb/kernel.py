@@ -532,19 +532,29 @@ prints the system call's return value (a0). Load the program's symbols
             return
         with PhysMem():
             epc = int(kmem.find_proc()["trapframe"]["epc"])
-        for _try in range(10):
-            bp = gdb.Breakpoint("*0x%x" % epc, type=gdb.BP_HARDWARE_BREAKPOINT,
-                                internal=True)
-            bp.thread = gdb.selected_thread().num
-            if not run_until(bp):
-                print("ustep: stopped elsewhere before pid %d reached 0x%x"
-                      % (pid, epc))
+        # Not tied to this hart: a timer interrupt right after sret may
+        # move the process to another hart before it runs epc. Other
+        # processes reaching the same address are let go.
+        bp = gdb.Breakpoint("*0x%x" % epc, type=gdb.BP_HARDWARE_BREAKPOINT,
+                            internal=True)
+        try:
+            for _try in range(1000):
+                hits = bp.hit_count
+                gdb.execute("continue")
+                if not bp.is_valid() or bp.hit_count == hits:
+                    print("ustep: stopped elsewhere before pid %d reached "
+                          "0x%x" % (pid, epc))
+                    return
+                with PhysMem():
+                    if int(kmem.find_proc()["pid"]) == pid:
+                        break
+            else:
+                print("ustep: pid %d did not reach 0x%x" % (pid, epc))
                 return
-            with PhysMem():
-                p = kmem.find_proc()
-                if int(p["pid"]) == pid:
-                    a0 = int(p["trapframe"]["a0"])
-                    break
+        finally:
+            if bp.is_valid():
+                bp.delete()
+        a0 = int(gdb.parse_and_eval("$a0")) & ((1 << 64) - 1)
         print("pid %d (%s) back in user mode on hart %d at pc 0x%x, a0 = %d"
               % (pid, name, kmem.current_hart(), epc, a0 - (1 << 64)
                  if a0 >> 63 else a0))
