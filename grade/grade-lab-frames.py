@@ -84,6 +84,10 @@ def check_report(s, mib):
                    "use)" % name, out)
         n = int(m.group(1))
         counts[name] = n - (1 << 64) if n >= 1 << 63 else n   # went below 0
+    below = ["%s %d" % (k, n) for k, n in counts.items() if n < 0]
+    if below:
+        s.fail("no count goes below 0: each counter changes exactly when a "
+               "frame changes use (free_pages, kalloc)", ", ".join(below))
     used = sum(counts[k] for k in USES)
     if used != counts["total"]:
         s.fail("every frame is counted under exactly one use: %s = total %d"

@@ -422,7 +422,8 @@ def selftest_test(boot, name, points, rule, doc, core=False):
 def program_test(boot, points, name, cmd, rule, doc, core=False,
                  timeout=120):
     """Declare test NAME in boot: the shell command cmd (`PROG SUB ...`)
-    prints `PROG: SUB: ok`; else fail stating rule, with its FAIL lines."""
+    prints `PROG: SUB: ok`; else fail stating rule, with the lines it
+    printed (PROG: ...), the FAIL among them."""
     prog, sub = cmd.split()[:2]
 
     def fn(s):
@@ -430,18 +431,22 @@ def program_test(boot, points, name, cmd, rule, doc, core=False,
         if re.search(r"(?m)^%s: %s: ok$" % (re.escape(prog), re.escape(sub)),
                      out):
             return
-        bad = re.findall(r"(?m)^%s: .*(?:FAIL|needs the kernel option).*$"
-                         % re.escape(prog), out)
-        s.fail(rule, "\n".join(bad) if bad else out)
+        # Its own lines but the ok and done ones: the FAIL and its reasons.
+        said = [ln for ln in re.findall(r"(?m)^%s: .*$" % re.escape(prog), out)
+                if not re.search(r": ok$|^\S+ done$", ln)]
+        s.fail(rule, "\n".join(said[-12:]) if said else out)
     fn.__doc__, fn.__name__ = doc, name.replace("-", "_")
     return boot.test(points, core=core, timeout=timeout + 30)(fn)
+
+
+_SAID = "\nthe kernel said:\n"
 
 
 def _said(lines):
     """The kernel's diagnosis lines, formatted under a failure."""
     if not lines:
         return ""
-    return "\nthe kernel said:\n" + "\n".join("    | " + ln for ln in
+    return _SAID + "\n".join("    | " + ln for ln in
                                                "\n".join(lines).split("\n"))
 
 
@@ -716,7 +721,7 @@ class Grader:
                     status, out = "fail", "kernel panic: " + m.group(0)
                 elif "panic" not in out:
                     out += "\nkernel panic: " + m.group(0)
-        if s is not None and status == "fail":
+        if s is not None and status == "fail" and _SAID not in out:
             out += _said(diagnosis(s.q.transcript[start:], self.tree, out))
         return status, out, lost
 
