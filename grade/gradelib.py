@@ -298,6 +298,16 @@ class Session:
                       out)
         return int(m.group(1))
 
+    def no_frame_lost(self, after):
+        """Fail unless `free` reports as many free frames as note_free()
+        saw right after boot (after: what ran in between, for the
+        message)."""
+        free = self.free_frames()
+        if free != self.state["free"]:
+            self.fail("every frame taken %s is given back: %d free frames, "
+                      "as right after boot" % (after, self.state["free"]),
+                      "%d free frames (%+d)" % (free, free - self.state["free"]))
+
     def halt(self, timeout=30):
         """Run `halt` and check that QEMU powers off with status 0."""
         self.sendline("halt")
