@@ -57,7 +57,7 @@ def selftest_frames(s):
 
 @st.test(5, core=True)
 def buddyinfo(s):
-    """buddyinfo prints 11 orders whose blocks add up to the free frames."""
+    """buddyinfo: 11 orders, blocks add up to the free frames, merged at boot."""
     out = s.run("buddyinfo")
     if "has no orders" in out:
         s.fail("kbuddyinfo() fills in the number of free blocks of each "
@@ -78,6 +78,13 @@ def buddyinfo(s):
         s.fail("every free frame is in exactly one free block: sum(n_k * 2^k) "
                "over %s = the %d free frames `free` reports" % (counts, free),
                "%d frames" % frames)
+    big = counts[-1] << (NORDER - 1)
+    if big * 2 < frames:
+        s.fail("frames freed one at a time at boot merge with their buddies "
+               "(buddy_free_locked): at least half of the free memory of a "
+               "fresh boot lies in order-%d blocks" % (NORDER - 1),
+               "%d of %d free frames in order-%d blocks: %s"
+               % (big, frames, NORDER - 1, counts))
 
 
 # (name, points, what it checks, the rule a failure states); all core
