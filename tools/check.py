@@ -65,6 +65,8 @@ SELF_CHECKS = [
               ["usertests", "concurrent-forks"]),
     SelfCheck("grade-lab-buddy.py", "bug-kfree-leak", ["BUG=kfree-leak"],
               ["usertests-free"]),
+    SelfCheck("grade-lab-lazy.py", "bug-sbrk", ["BUG=sbrk"],
+              ["sbrk-sparse", "sbrk-shrink"]),
 ]
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
