@@ -4,6 +4,7 @@
 #   make qemu-gdb     boot it stopped, waiting for gdb-multiarch on $(GDBPORT)
 #   make check        build everything warning-free and run every test
 #   make grade        grade this tree (T=name: only matching tests; -j2: two boots at once)
+#   make memviz       pictures of physical memory over time (build/memviz/*.svg)
 #   make clean
 # >>> complete tree only (tools/lab.py drops this block from student trees)
 #   make LAB=<lab> [goals]        the goals, in lab's student tree build/lab-<lab>
@@ -105,7 +106,8 @@ UPROGS = \
   $U/_lazybench $U/_vmstat \
   $U/_cat $U/_echo $U/_forktest $U/_frametest $U/_free $U/_grep $U/_halt $U/_init \
   $U/_kill $U/_ln $U/_ls $U/_mkdir $U/_rm $U/_sh $U/_stressfs \
-  $U/_usertests $U/_wc $U/_zombie
+  $U/_usertests $U/_wc $U/_zombie \
+  $U/_memwatch
 
 # forktest must not pull in printf/malloc: it checks fork limits with a tiny image.
 $U/_forktest: $U/forktest.o $U/ulib.o $U/usys.o
@@ -158,13 +160,22 @@ grade:
 bench-boot: $K/kernel fs.img
 	python3 tools/bench-boot.py
 
+# memviz: pictures of physical memory while memwatch runs a workload
+# (WORKLOAD='PROG ARGS' replaces the default), in build/memviz/*.svg.
+memviz: $K/kernel fs.img
+	python3 tools/memviz.py --out build/memviz $(if $(WORKLOAD),--workload '$(WORKLOAD)')
+
+# gdb-tests: the gdb commands of tools/gdb against QEMU (tests/gdb).
+gdb-tests: $K/kernel fs.img
+	python3 tests/gdb/test_gdb.py
+
 clean:
 	rm -f $K/kernel $K/kernel.asm $K/kernel.sym .gdbinit
 	find $K $U mkfs -name '*.o' -o -name '*.d' -o -name '*.asm' | xargs rm -f
 	rm -f $U/usys.S $(UPROGS) mkfs/mkfs fs.img
 	rm -rf tests/host/build
 
-.PHONY: all deps qemu qemu-gdb check grade bench-boot clean
+.PHONY: all deps qemu qemu-gdb check grade bench-boot clean memviz gdb-tests
 
 # >>> complete tree only (tools/lab.py drops this block from student trees)
 # ---- labs (complete tree only) ----

@@ -80,8 +80,8 @@ main(uint64 hartid, uint64 dtb)
   bootinfo.hart_mask |= 1UL << hartid;
 
   bootmem_init();    // RAM and reserved ranges
-  kinit();          // physical frame allocator
   print_boot_banner(hartid);
+  kinit();          // physical frame allocator
   kvminit();        // kernel page table
   kvminithart();    // turn on paging
   procinit();       // process table

@@ -179,8 +179,12 @@ release_block(struct page *pg, int order)
 
   acquire(&kmem.lock);
   pg->order = PAGE_ORDER_NONE;
-  for(uint64 i = 0; i < (1UL << order); i++)
-    set_use_locked(pg + i, PG_FREE);
+  for(uint64 i = 0; i < (1UL << order); i++){
+    if(BUG_FREE_COUNTER)
+      page_set_use_locked(pg + i, PG_FREE);
+    else
+      set_use_locked(pg + i, PG_FREE);
+  }
   buddy_free_locked(pg, order);
   release(&kmem.lock);
 }
