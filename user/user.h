@@ -8,6 +8,7 @@ struct stat;
 struct memstat;
 struct buddyinfo;
 struct vmstat;
+struct vmspace;
 
 // system calls
 int fork(void);
@@ -39,6 +40,7 @@ int buddyinfo(struct buddyinfo*); // free blocks per order; -1 for an allocator 
 int memmap(char*, int, int, int); // map of physical memory: buf, n, first group, frames per group
 int kmemtest(int, int);         // test-only kernel allocations (kernel option selftest)
 int vmstat(struct vmstat*);     // memory-system counters (kernel/memstat.h); -1 on a bad pointer
+int vmspace(int, struct vmspace*); // address space of a process (0: this one) by region; -1 if none
 
 // ulib.c
 int stat(const char*, struct stat*);
