@@ -1,6 +1,6 @@
 # Build, run and test the kernel.
 #   make              build kernel/kernel and fs.img
-#   make qemu         boot it (CPUS=3 MEM=128M by default; KOPTS="selftest" adds kernel options)
+#   make qemu         boot it (CPUS=3 MEM=128M SWAP=64M by default; KOPTS="selftest" adds kernel options)
 #   make qemu-gdb     boot it stopped, waiting for gdb-multiarch on $(GDBPORT)
 #   make check        build everything warning-free and run every test
 #   make grade        grade this tree (T=name: only matching tests; -j2: two boots at once)
@@ -133,11 +133,22 @@ QEMUOPTS = -machine virt -bios $(OPENSBI) -kernel $K/kernel -m $(MEM) -smp $(CPU
 QEMUOPTS += -global virtio-mmio.force-legacy=false
 QEMUOPTS += -drive file=fs.img,if=none,format=raw,id=x0
 QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
+# SWAP=<size>: the swap disk on virtio slot 1, a scratch image made afresh
+# for every boot (swap holds nothing across boots); SWAP=0: no swap disk.
+SWAP ?= 64M
+ifneq ($(SWAP),0)
+QEMUOPTS += -drive file=swap.img,if=none,format=raw,id=x1
+QEMUOPTS += -device virtio-blk-device,drive=x1,bus=virtio-mmio-bus.1
+MKSWAP = rm -f swap.img && truncate -s $(SWAP) swap.img
+else
+MKSWAP = @:
+endif
 ifneq ($(KOPTS),)
 QEMUOPTS += -append "$(KOPTS)"
 endif
 
 qemu: $K/kernel fs.img
+	$(MKSWAP)
 	$(QEMU) $(QEMUOPTS)
 
 .gdbinit: .gdbinit.tmpl
@@ -145,6 +156,7 @@ qemu: $K/kernel fs.img
 
 qemu-gdb: $K/kernel fs.img .gdbinit
 	@echo "*** Now run 'gdb-multiarch' in another window in this directory." 1>&2
+	$(MKSWAP)
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
 # ---- testing ----
@@ -172,7 +184,7 @@ gdb-tests: $K/kernel fs.img
 clean:
 	rm -f $K/kernel $K/kernel.asm $K/kernel.sym .gdbinit
 	find $K $U mkfs -name '*.o' -o -name '*.d' -o -name '*.asm' | xargs rm -f
-	rm -f $U/usys.S $(UPROGS) mkfs/mkfs fs.img
+	rm -f $U/usys.S $(UPROGS) mkfs/mkfs fs.img swap.img
 	rm -rf tests/host/build
 
 .PHONY: all deps qemu qemu-gdb check grade bench-boot clean memviz gdb-tests

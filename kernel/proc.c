@@ -15,6 +15,7 @@
 #include "spinlock.h"
 #include "proc.h"
 #include "defs.h"
+#include "mm/swap.h"
 #include "inject.h"
 
 struct cpu cpus[NCPU];
@@ -415,6 +416,7 @@ forkret(void)
   if(first){
     first = 0;
     fsinit(ROOTDEV);
+    swap_init();
     __sync_synchronize();
     if(bootarg_has("selftest"))
       selftest_run();

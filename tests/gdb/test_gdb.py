@@ -274,7 +274,7 @@ def test_buddy_starter(tree):
     common_checks(tag, out, parts)
     expect("%s/buddyinfo-says-missing" % tag, parts, "buddyinfo",
            r"^buddyinfo: this tree has no buddy free lists yet \(lab buddy\); "
-           r"kalloc.c keeps one free list of \d+ frames")
+           r"buddy.c keeps one free list of \d+ frames")
     expect("%s/page" % tag, parts, "page 0x1000 1", r"^  use\s+user$")
 
 

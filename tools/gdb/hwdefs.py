@@ -36,6 +36,7 @@ PAGE_FLAGS = [
     ("PG_DIRTY", 1 << 6, "dirty", False),
     ("PG_REFERENCED", 1 << 7, "referenced", False),
     ("PG_LOCKED", 1 << 8, "locked", False),
+    ("PG_RMAP_CHAIN", 1 << 9, "rmap-chain", False),
 ]
 PAGE_ORDER_NONE = 0xff
 MAX_ORDER = 10

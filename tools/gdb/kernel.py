@@ -350,7 +350,8 @@ records as its count says."""
 
     def run(self, argv):
         buddy = kmem.symbol("buddy")
-        if buddy is None or "free" not in kmem.fields(buddy.type):
+        if buddy is None or "free" not in kmem.fields(buddy.type) \
+                or buddy["free"].type.strip_typedefs().code != gdb.TYPE_CODE_ARRAY:
             raise Missing(NO_BUDDY_WHY())
         frames = kmem.FrameArray()
         nextoff = frames.layout["next"][0]
@@ -385,6 +386,11 @@ def walk_list(head, nextoff, limit):
 
 def NO_BUDDY_WHY():
     """The missing-buddy message, with what the tree's allocator has."""
+    buddy = kmem.symbol("buddy")
+    if buddy is not None and "free" in kmem.fields(buddy.type):
+        return kmem.NO_BUDDY + "; buddy.c keeps one free list of %s frames" \
+            % walk_list(int(buddy["free"].address),
+                        kmem.FrameArray().layout["next"][0], 1 << 20)
     kmem_v = kmem.symbol("kmem")
     names = kmem.fields(kmem_v.type) if kmem_v is not None else []
     if "nfree" in names:
