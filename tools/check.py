@@ -13,6 +13,8 @@ Steps, in order (each prints its own lines as it goes):
   gdb tests    tests/gdb/test_gdb.py: the gdb commands against QEMU (and in
                the lab starter trees); its counts.
   memviz tests tests/memviz/test_memviz.py: memwatch and the SVG pictures.
+  handouts     tests/lab/test_handouts.py: each handout's test table matches
+               its grader (names, points, core); answers files work.
   invariants   `python3 labs/invariants.py --skip-complete`, when that file
                exists; its counts.
 The last line is `N passed, N failed` over all of them; the exit status is
@@ -39,7 +41,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "grade"))
 from gradelib import BuildError, build_variant, make  # noqa: E402
-from gradelib import make_env  # noqa: E402
+from gradelib import make_env, make_jobs, tail  # noqa: E402
 
 
 class SelfCheck:
@@ -146,8 +148,8 @@ def build_step(tally):
         return False
     warnings = [ln for ln in out.split("\n") if "warning:" in ln]
     if warnings:
-        print("build: FAIL: warnings:\n" + "\n".join(
-            "    | " + ln for ln in warnings[:20]), flush=True)
+        print("build: FAIL: warnings:\n" + tail("\n".join(warnings[:20])),
+              flush=True)
         tally.add("build", 0, 1)
         return True
     print("build: OK (%.1fs)" % (time.monotonic() - t0), flush=True)
@@ -212,11 +214,7 @@ def self_check(tally, chk, jobs):
 
 
 def default_jobs():
-    for word in os.environ.get("MAKEFLAGS", "").split(" -- ")[0].split():
-        m = re.fullmatch(r"-j(\d*)", word)
-        if m:
-            return int(m.group(1)) if m.group(1) else (os.cpu_count() or 1)
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
+    return make_jobs() or (2 if (os.cpu_count() or 1) >= 2 else 1)
 
 
 def main():
@@ -240,6 +238,10 @@ def main():
         counted_step(tally, "memviz tests",
                      [sys.executable, os.path.join(ROOT, "tests", "memviz",
                                                    "test_memviz.py")])
+        handouts = os.path.join(ROOT, "tests", "lab", "test_handouts.py")
+        if os.path.exists(handouts):        # not in a student tree
+            counted_step(tally, "handouts vs graders",
+                         [sys.executable, handouts])
         graders = sorted(glob.glob(os.path.join(ROOT, "grade",
                                                 "grade-*.py")))
         for g in graders:

@@ -344,25 +344,7 @@ test_bad_frees(void)
 
 // ---- randomized ----
 
-static unsigned long long seed;
 static long steps = 20000;
-static unsigned long long rng_state;
-
-// xorshift64*: the same sequence for a seed on any host.
-static unsigned long long
-rng(void)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static int
-rnd(int n)
-{
-  return (int)(rng() % (unsigned long long)n);
-}
 
 // A random layout, then random runs of allocations and frees (biased so
 // RAM fills up and drains several times), checked against the model.
@@ -409,37 +391,20 @@ random_run(void)
 static void
 test_random(void)
 {
-  printf("  random: seed %llu, %ld steps (replay: -s %llu)\n", seed, steps, seed);
-  rng_state = seed * 2654435761ULL + 1;
+  printf("  random: seed %llu, %ld steps (replay: -s %llu)\n", testlib_seed, steps, testlib_seed);
+  rng_reseed();
   random_run();
   if(testlib.cur_failed)
     printf("  random: FAILED with seed %llu (replay: make host-tests BITMAP_SEED=%llu)\n",
-           seed, seed);
+           testlib_seed, testlib_seed);
 }
 
 // Run fn in a child process, so it gets a freshly booted allocator, and
 
-static void
-usage(void)
-{
-  fprintf(stderr, "usage: test_bitmap [-s seed] [-n steps]\n");
-  exit(2);
-}
-
 int
 main(int argc, char **argv)
 {
-  seed = (unsigned long long)time(NULL);
-  for(int i = 1; i < argc; i++){
-    if(i + 1 >= argc)
-      usage();
-    if(strcmp(argv[i], "-s") == 0)
-      seed = strtoull(argv[++i], NULL, 0);
-    else if(strcmp(argv[i], "-n") == 0)
-      steps = strtol(argv[++i], NULL, 0);
-    else
-      usage();
-  }
+  testlib_args(argc, argv, "BITMAP_SEED", &steps, "test_bitmap [-s seed] [-n steps]");
   RUN_ISOLATED(test_exhaust_sizes);
   RUN_ISOLATED(test_reserved_ranges);
   RUN_ISOLATED(test_bad_frees);
