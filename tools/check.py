@@ -88,6 +88,8 @@ SELF_CHECKS = [
     SelfCheck("grade-lab-frames.py", "bug-free-counter",
               ["BUG=free-counter"], ["selftest-alloc-free", "memory-report"],
               must_say=[r"counter of free says -?\d+ frames", r"free_pages"]),
+    SelfCheck("grade-lab-lazy.py", "bug-sbrk", ["BUG=sbrk"],
+              ["sbrk-sparse", "sbrk-shrink"]),
 ]
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
