@@ -8,6 +8,7 @@ Boots:
   cpus3     -smp 3 -m 128M: usertests -q, then free frames unchanged.
   misuse-*  -append "selftest selftest-panic=KIND": the kernel must panic
             before the shell starts, naming the frame the self-test misused.
+  host      answers: labs/buddy/answers.md is filled in (0 points).
 
 Core tests (tagged core) are the ones the lab's starter, a single free
 list, cannot pass. Run `python3 grade/grade-lab-buddy.py --help` for the
@@ -16,7 +17,8 @@ options; `make grade T=buddytest-random` runs one test.
 
 import re
 
-from gradelib import Grader, note_free
+from gradelib import (Grader, answers_test, misuse_test, note_free,
+                     program_test, selftest_line, selftest_test)
 
 g = Grader("lab-buddy", "the binary buddy allocator")
 
@@ -28,50 +30,38 @@ USERTESTS_TIMEOUT = 300     # usertests -q
 IDLE_TIMEOUT = 120          # the longest one usertests test may take
 
 
-def total_frames(s):
-    """Frames of RAM, from `free`'s line 'total: N pages'."""
-    out = s.run("free")
-    m = re.search(r"(?m)^total:\s+(\d+) pages", out)
-    if not m:
-        s.fail("a line 'total: N pages' from free", out)
-    return int(m.group(1))
-
-
 # ---- the boot self-test, buddyinfo, buddytest and memmap ----
 
 st = g.boot("selftest", cpus=3, mem="128M", kopts="selftest",
             setup=note_free)
 
 
-def selftest_line(s, name):
-    """The boot printed `selftest: NAME: ok`."""
-    s.match(s.q.transcript, r"^selftest: %s: ok$" % re.escape(name),
-            no=[r"^selftest: %s: FAIL" % re.escape(name)])
-
-
-@st.test(10, name="selftest-buddy-orders", core=True)
-def selftest_buddy_orders(s):
-    """Boot self-test: a block of each order, aligned; all merges back."""
-    selftest_line(s, "buddy-orders")
-
-
-@st.test(10, name="selftest-buddy-mixed", core=True)
-def selftest_buddy_mixed(s):
-    """Boot self-test: random mixed orders never overlap and merge back."""
-    selftest_line(s, "buddy-mixed")
+selftest_test(st, "buddy-orders", 10, "alloc_pages(k) returns a block of 2^k "
+              "frames aligned to its size, for every order k, and freeing "
+              "merges it back with its buddy (address XOR size) order by order",
+              "Boot self-test: a block of each order, aligned; all merges "
+              "back.", core=True)
+selftest_test(st, "buddy-mixed", 10, "blocks of mixed orders never overlap, "
+              "buddy_check() finds no block left unmerged, and freeing them "
+              "all restores the free counts per order", "Boot self-test: "
+              "random mixed orders never overlap and merge back.", core=True)
 
 
 @st.test(5, name="selftest-frames")
 def selftest_frames(s):
     """Boot self-test of lab frames still passes (metadata ... check)."""
     for name in ("metadata", "reserved", "alloc-free", "exhaust", "check"):
-        selftest_line(s, name)
+        selftest_line(s, name, "lab frames' self-test %s still passes on the "
+                      "buddy allocator (see lab frames' handout)" % name)
 
 
 @st.test(5, core=True)
 def buddyinfo(s):
-    """buddyinfo prints 11 orders whose blocks add up to the free frames."""
+    """buddyinfo: 11 orders, blocks add up to the free frames, merged at boot."""
     out = s.run("buddyinfo")
+    if "has no orders" in out:
+        s.fail("kbuddyinfo() fills in the number of free blocks of each "
+               "order 0..10", out)
     s.match(out, r"^order:(\s+\d+){%d}\s*$" % NORDER,
             r"^free:(\s+\d+){%d}\s*$" % NORDER,
             r"^free frames: \d+ \(\d+ KiB\), largest free block: ",
@@ -80,62 +70,59 @@ def buddyinfo(s):
               re.search(r"(?m)^free:((?:\s+\d+)+)\s*$", out).group(1).split()]
     frames = sum(n << k for k, n in enumerate(counts))
     said = int(re.search(r"(?m)^free frames: (\d+)", out).group(1))
-    s.check_equal(said, frames, "free frames on the last line: sum(n_k * 2^k) =")
+    if said != frames:
+        s.fail("the last line's free frames are the sum of n_k * 2^k over "
+               "the orders: %d" % frames, "%d" % said)
     free = s.free_frames()
     if frames != free:
-        s.fail("the free blocks to add up to the %d free frames `free` "
-               "reports: sum(n_k * 2^k) over %s" % (free, counts),
+        s.fail("every free frame is in exactly one free block: sum(n_k * 2^k) "
+               "over %s = the %d free frames `free` reports" % (counts, free),
                "%d frames" % frames)
+    big = counts[-1] << (NORDER - 1)
+    if big * 2 < frames:
+        s.fail("at least half of the free memory of a fresh boot lies in "
+               "order-%d blocks: frames freed one at a time at boot merge "
+               "with their buddies (buddy_free_locked), and an allocation "
+               "splits the smallest free block that fits, never a larger "
+               "one (buddy_alloc_locked)" % (NORDER - 1),
+               "%d of %d free frames in order-%d blocks: %s"
+               % (big, frames, NORDER - 1, counts))
 
 
-def buddytest(s, name, arg=""):
-    """Run `buddytest NAME` and require its ok line."""
-    out = s.run(("buddytest %s %s" % (name, arg)).strip(),
-                timeout=BUDDYTEST_TIMEOUT)
-    s.match(out, r"^buddytest: %s: ok$" % re.escape(name),
-            r"^buddytest: done$",
-            no=[r"FAIL", r"needs the kernel option"])
+# (name, points, what it checks, the rule a failure states); all core
+BUDDYTESTS = [
+    ("orders", 10,
+     "A block of each order 0..10: aligned, 2^order frames, merges back.",
+     "alloc_pages(k) gives 2^k frames aligned to 2^k frames for k = 0..10, "
+     "and freeing them restores every count"),
+    ("random", 10,
+     "Random allocations and frees of orders 0..6: no overlap, merge back.",
+     "blocks handed out never overlap, and every block freed merges with its "
+     "free buddy, so the counts per order return"),
+    ("forkstorm", 10,
+     "Kernel blocks and forks on 3 harts at once; every count returns.",
+     "with kmem.lock held around every split, merge and counter change, "
+     "blocks and forks on 3 harts leave every count where it started"),
+    ("exhaust", 5,
+     "Order-8 blocks until none is left; allocation fails exactly then.",
+     "alloc_pages(8) succeeds while a free block of order 8 or more exists "
+     "and returns 0 exactly when none does"),
+    ("split-merge", 10,
+     "One frame from an order-k block leaves a half at each order < k.",
+     "alloc_pages() splits the smallest free block that fits, leaving one "
+     "free half at each order below it, and freeing merges the halves back"),
+]
+for name, points, doc, rule in BUDDYTESTS:
+    program_test(st, points, "buddytest-" + name, "buddytest " + name, rule,
+                 doc, core=True, timeout=BUDDYTEST_TIMEOUT)
 
 
-@st.test(10, name="buddytest-orders", core=True,
-         timeout=BUDDYTEST_TIMEOUT + 30)
-def buddytest_orders(s):
-    """A block of each order 0..10: aligned, 2^order frames, merges back."""
-    buddytest(s, "orders")
-
-
-@st.test(10, name="buddytest-random", core=True,
-         timeout=BUDDYTEST_TIMEOUT + 30)
-def buddytest_random(s):
-    """Random allocations and frees of orders 0..6: no overlap, merge back."""
-    buddytest(s, "random")
-
-
-@st.test(10, name="buddytest-forkstorm", core=True,
-         timeout=BUDDYTEST_TIMEOUT + 30)
-def buddytest_forkstorm(s):
-    """Kernel blocks and forks on 3 harts at once; every count returns."""
-    buddytest(s, "forkstorm")
-
-
-@st.test(5, name="buddytest-exhaust", core=True,
-         timeout=BUDDYTEST_TIMEOUT + 30)
-def buddytest_exhaust(s):
-    """Order-8 blocks until none is left; allocation fails exactly then."""
-    buddytest(s, "exhaust")
-
-
-@st.test(10, name="buddytest-split-merge", core=True,
-         timeout=BUDDYTEST_TIMEOUT + 30)
-def buddytest_split_merge(s):
-    """One frame from an order-k block leaves a half at each order < k."""
-    buddytest(s, "split-merge")
-
-
-@st.test(3, name="buddytest-owners")
-def buddytest_owners(s):
-    """A live process's kmemtest block cannot be freed by another one."""
-    buddytest(s, "owners")
+program_test(st, 3, "buddytest-owners", "buddytest owners",
+             "a kmemtest block belongs to the live process that allocated "
+             "it (another may neither free it nor look it up); after that "
+             "process exits, anyone may free it",
+             "A live process's kmemtest block cannot be freed by another one.",
+             timeout=BUDDYTEST_TIMEOUT)
 
 
 def check_map(s, out, total, group):
@@ -144,7 +131,9 @@ def check_map(s, out, total, group):
     Returns the map as one string."""
     lines = [ln for ln in out.split("\n") if ln.strip()]
     rows = [ln for ln in lines if re.match(r"^0x[0-9a-f]+ ", ln)]
-    s.match(out, r"^legend: .*1 char = %d frames?\b" % group)
+    if not re.search(r"(?m)^legend: .*1 char = %d frames?\b" % group, out):
+        s.fail("memmap prints a legend line '... 1 char = %d frames'" % group,
+               out)
     chars = ""
     for i, row in enumerate(rows):
         addr, text = row.split(" ", 1)
@@ -171,20 +160,20 @@ def memmap(s):
     """memmap draws all of RAM (R first) and an order-8 block as K's.
 
     The block is taken through kmemtest (`buddytest alloc 8`)."""
-    total = total_frames(s)
+    total = s.free_frames("total")
     check_map(s, s.run("memmap 1024"), total, 1024)
     out = s.run("buddytest alloc 8")
     m = re.search(r"(?m)^buddytest: handle (\d+): order 8 at (0x[0-9a-f]+)",
                   out)
     if not m:
-        s.fail("`buddytest alloc 8` to allocate an order-8 block", out)
+        s.fail("`buddytest alloc 8` allocates an order-8 block while one is "
+               "free", out)
     handle, pa = int(m.group(1)), int(m.group(2), 16)
     try:
         out = s.run("memmap")
         legend = re.search(r"(?m)^legend: .*1 char = (\d+) frames?", out)
         if not legend:
-            s.fail("a legend line '... 1 char = N frames ...' from memmap",
-                   out)
+            s.fail("memmap prints a legend line '... 1 char = N frames'", out)
         group = int(legend.group(1))
         if group & (group - 1) or (total + group - 1) // group > 64 * 32:
             s.fail("by default a power of two of frames per character that "
@@ -193,8 +182,9 @@ def memmap(s):
         first = (pa - KERNBASE) // PGSIZE // group
         run = chars[first:first + max(1, 256 // group)]
         if set(run) != {"K"}:
-            s.fail("the order-8 block at %#x drawn as %d K characters from "
-                   "character %d" % (pa, len(run), first), run)
+            s.fail("frames in kernel use are drawn K: the order-8 block at "
+                   "%#x as %d K characters from character %d"
+                   % (pa, len(run), first), run)
     finally:
         s.run("buddytest free %d" % handle)
 
@@ -202,7 +192,7 @@ def memmap(s):
 @st.test(3)
 def free_unchanged(s):
     """After the tests of this boot, as many frames are free as at boot."""
-    s.check_equal(s.free_frames(), s.state["free"], "free frames")
+    s.no_frame_lost("by the tests of this boot")
 
 
 # ---- usertests ----
@@ -219,43 +209,17 @@ def usertests(s):
 @ut.test(5, name="usertests-free", parent=usertests)
 def usertests_free(s):
     """After usertests, as many frames are free as right after boot."""
-    s.check_equal(s.free_frames(), s.state["free"], "free frames")
+    s.no_frame_lost("by usertests")
 
 
 # ---- misuse that must panic, naming the frame ----
 
-FREEING = r"^selftest: freeing [^\n]*?(0x[0-9a-f]+)[^\n]*\n"
-STOP = r"^(?:panic(?: \(hart \d+\))?: |selftest: misuse: FAIL |init: starting sh)[^\n]*\n"
-
-
-def panic_test(kind, what, doc):
-    """Declare test panic-KIND in a boot with `selftest
-    selftest-panic=KIND`: the self-test announces `selftest: freeing ...
-    0xADDR ...`, and the kernel must then panic with a line that names
-    0xADDR."""
-    boot = g.boot("misuse-" + kind, cpus=3, mem="128M",
-                  kopts="selftest selftest-panic=" + kind, expect_panic=True)
-
-    def fn(s):
-        m = s.expect(re.compile(FREEING + "|" + STOP, re.M), 120)
-        if m.group(1) is None:
-            s.fail("a line 'selftest: freeing ...' (%s) first" % what,
-                   m.group(0))
-        pa = int(m.group(1), 16)
-        line = s.expect(re.compile(STOP, re.M), 60).group(0)
-        named = [int(x, 16) for x in re.findall(r"0x[0-9a-f]+", line)]
-        if not line.startswith("panic") or pa not in named:
-            s.fail("a kernel panic naming frame %#x (%s)" % (pa, what), line)
-
-    fn.__doc__ = doc
-    fn.__name__ = "panic_" + kind.replace("-", "_")
-    boot.test(5)(fn)
-
-
-panic_test("wrong-order", "an order-2 block freed as order 1",
-           "Freeing an order-2 block as order 1 panics naming the block.")
-panic_test("part-of-block", "a frame inside an order-2 block freed",
-           "kfree() of the 2nd frame of an order-2 block panics naming it.")
+misuse_test(g, "wrong-order", 5, "free_pages() checks the order it is given "
+            "against the block's allocation order and panics naming the block",
+            name="panic-wrong-order")
+misuse_test(g, "part-of-block", 5, "kfree() of a frame inside a block, not "
+            "its head, panics naming the frame", name="panic-part-of-block")
+answers_test(g, "buddy")
 
 
 if __name__ == "__main__":

@@ -14,30 +14,41 @@ import re
 import shutil
 import subprocess
 
+from qemu import tail
+
 TREE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def tail(text, n=20):
-    """The last n lines of text, indented, for error messages."""
-    lines = text.rstrip("\n").split("\n")[-n:]
-    return "\n".join("    | " + line for line in lines)
 
 
 class BuildError(Exception):
     """make failed; the message ends with the last lines of its output."""
 
 
+# What a make running us passes down, and our Makefile's own variables.
+MAKE_VARS = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "MAKEOVERRIDES",
+             "LAB", "DEST", "FORCE", "BUG", "EXTRA_CFLAGS")
+
+
 def make_env():
     """Our environment without what a make running us passes down.
 
     Its jobserver cannot reach us, and its command-line variables (say
-    BUG=sbrk) must not leak into the build being graded: variants are
-    built in their own trees (build_variant).
+    BUG=sbrk or LAB=buddy) must not leak into the build being graded:
+    variants are built in their own trees (build_variant).
     """
     env = dict(os.environ)
-    for var in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+    for var in MAKE_VARS:
         env.pop(var, None)
     return env
+
+
+def make_jobs():
+    """The N of `make -jN` when a make runs us (all CPUs for a bare -j),
+    else None."""
+    for word in os.environ.get("MAKEFLAGS", "").split(" -- ")[0].split():
+        m = re.fullmatch(r"-j(\d*)", word)
+        if m:
+            return int(m.group(1)) if m.group(1) else (os.cpu_count() or 1)
+    return None
 
 
 def make(tree, args=(), jobs=None, log=None):

@@ -51,8 +51,16 @@ per test with what was expected and what came instead, `Score: N/M`, the
 transcript's file name, and last `N passed, N failed`; the exit status is
 1 when a test failed, 2 on a usage error.
 
-Also here (from gradebuild.py): make(), tree_files(), copy_tree() and
-build_variant(), which copy a tree into build/<variant>/ and build it
+Shared by the lab graders: selftest_line(s, name, rule) checks a boot
+self-test's result line (selftest_test() declares a test of it);
+program_test() declares a test that runs `PROG SUB` and wants `PROG: SUB:
+ok`; misuse_test(g, kind, points, rule) declares a
+test in which the kernel must panic naming the frame a self-test misused.
+A failing test's message ends with what the kernel said (gradediag.py):
+its check and assertion lines, the panic, the backtrace resolved.
+
+Also here (from gradebuild.py): make(), make_jobs(), tree_files(),
+copy_tree() and build_variant(), which copy a tree into build/<variant>/ and build it
 there with other make variables (BUG=...), leaving the source tree's
 objects alone:  tree = build_variant("bug-sbrk", ["BUG=sbrk"]).
 
@@ -76,7 +84,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qemu import (PROMPT, Qemu, QemuError, QemuTimeout,  # noqa: E402,F401
                   kill_all, scaled, tail, timeout_scale)
 from gradebuild import (BuildError, build_variant,  # noqa: E402,F401
-                        copy_tree, make, tree_files, make_env)
+                        copy_tree, make, tree_files, make_env, make_jobs)
+from gradediag import diagnosis  # noqa: E402
 from gradereport import write_json, write_junit  # noqa: E402
 
 GRADE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -162,6 +171,8 @@ class Session:
         self.boot, self.q = boot, q
         self.state = {}
         self.deadline = None       # time.monotonic() limit of the test
+        self.fresh = True          # no test has run in this boot yet
+        self.tree = None           # the tree graded (for its kernel's symbols)
 
     # ---- typing and reading ----
 
@@ -277,13 +288,25 @@ class Session:
             lines.append("(and %d more failed tests)" % (len(failed) - 6))
         raise TestFailure("\n".join(lines))
 
-    def free_frames(self):
-        """Free frames as the `free` program reports them."""
+    def free_frames(self, line="free"):
+        """Free frames as the `free` program reports them; or the count of
+        another of its lines ('total', 'kernel', ...)."""
         out = self.run("free")
-        m = re.search(r"(?m)^free:\s+(\d+) pages", out)
+        m = re.search(r"(?m)^%s:\s+(\d+) pages" % re.escape(line), out)
         if not m:
-            self.fail("`free` printed no line 'free: N pages'", out)
+            self.fail("free prints a line '%s: N pages' (kmemstat)" % line,
+                      out)
         return int(m.group(1))
+
+    def no_frame_lost(self, after):
+        """Fail unless `free` reports as many free frames as note_free()
+        saw right after boot (after: what ran in between, for the
+        message)."""
+        free = self.free_frames()
+        if free != self.state["free"]:
+            self.fail("every frame taken %s is given back: %d free frames, "
+                      "as right after boot" % (after, self.state["free"]),
+                      "%d free frames (%+d)" % (free, free - self.state["free"]))
 
     def halt(self, timeout=30):
         """Run `halt` and check that QEMU powers off with status 0."""
@@ -371,6 +394,154 @@ def note_free(s):
     """A boot's setup: remember the free-frame count right after boot in
     s.state["free"], for tests that check no frame was lost."""
     s.state["free"] = s.free_frames()
+
+
+# ---- shared by the lab graders: boot self-tests and deliberate misuse ----
+
+def selftest_line(s, name, rule):
+    """Pass if the boot self-test printed `selftest: NAME: ok`. Else fail
+    stating rule (what the self-test checks, as a rule to act on), with
+    the FAIL line and the kernel's lines printed just before it."""
+    text = s.q.transcript
+    m = re.search(r"(?m)^selftest: %s: (ok|FAIL.*)$" % re.escape(name), text)
+    if not m:
+        s.fail("a line 'selftest: %s: ok' before the first prompt (%s)"
+               % (name, rule), "no such line: is the kernel option "
+               "selftest handled, and does selftest_run() run this test?")
+    if m.group(1) == "ok":
+        return
+    # The window: from the previous result line to this FAIL line.
+    prev = [x.end() for x in re.finditer(
+        r"(?m)^selftest: (?:[\w-]+: (?:ok|FAIL.*)|starting)$",
+        text[:m.start()])]
+    before = diagnosis(text[prev[-1] if prev else 0:m.start()], s.tree)
+    raise TestFailure("expected: %s\nactual:   %s%s"
+                      % (rule, m.group(0).strip(),
+                         _said(before)))
+
+
+def selftest_test(boot, name, points, rule, doc, core=False):
+    """Declare test selftest-NAME in boot (which passes the kernel option
+    selftest): the boot self-test's line for NAME says ok (selftest_line)."""
+    def fn(s):
+        selftest_line(s, name, rule)
+    fn.__doc__, fn.__name__ = doc, "selftest_" + name.replace("-", "_")
+    return boot.test(points, core=core)(fn)
+
+
+def program_test(boot, points, name, cmd, rule, doc, core=False,
+                 timeout=120):
+    """Declare test NAME in boot: the shell command cmd (`PROG SUB ...`)
+    prints `PROG: SUB: ok`; else fail stating rule, with the lines it
+    printed (PROG: ...), the FAIL among them."""
+    prog, sub = cmd.split()[:2]
+
+    def fn(s):
+        out = s.run(cmd, timeout=timeout)
+        if re.search(r"(?m)^%s: %s: ok$" % (re.escape(prog), re.escape(sub)),
+                     out):
+            return
+        # Its own lines but the ok and done ones: the FAIL and its reasons.
+        said = [ln for ln in re.findall(r"(?m)^%s: .*$" % re.escape(prog), out)
+                if not re.search(r": ok$|^\S+ done$", ln)]
+        s.fail(rule, "\n".join(said[-12:]) if said else out)
+    fn.__doc__, fn.__name__ = doc, name.replace("-", "_")
+    return boot.test(points, core=core, timeout=timeout + 30)(fn)
+
+
+_SAID = "\nthe kernel said:\n"
+
+
+def _said(lines):
+    """The kernel's diagnosis lines, formatted under a failure."""
+    if not lines:
+        return ""
+    return _SAID + "\n".join("    | " + ln for ln in
+                                               "\n".join(lines).split("\n"))
+
+
+# The self-test's announcement of a misuse, `selftest: ... 0xADDR ...`,
+# and what may end a misuse boot.
+ANNOUNCE_RE = re.compile(r"(?m)^selftest: (?![\w-]+: )[^\n]*?(0x[0-9a-f]+)")
+MISUSE_STOP = re.compile(r"(?m)^(?:panic(?: \(hart \d+\))?: |selftest: misuse: "
+                         r"FAIL |init: starting sh)[^\n]*\n")
+
+
+def misuse_test(grader, kind, points, rule, says=None, core=False,
+                name=None):
+    """Declare a test (named name, default KIND) in its own boot
+    "misuse-KIND" with kernel options `selftest selftest-panic=KIND`.
+
+    The self-test announces the misuse in a line `selftest: ... 0xADDR
+    ...` and does it; the kernel must then panic with a message that
+    names 0xADDR (and matches the regex says, if given). rule: the rule
+    the kernel must enforce, printed when it does not."""
+    boot = grader.boot("misuse-" + kind, cpus=3, mem="128M",
+                       kopts="selftest selftest-panic=" + kind,
+                       expect_panic=True)
+
+    def fn(s):
+        stop = s.expect(MISUSE_STOP, 120)
+        line = stop.group(0).strip()
+        said = ANNOUNCE_RE.findall(s.q.transcript[:stop.start()])
+        if not said:
+            s.fail("the self-test to get a frame to misuse (it announces "
+                   "it: 'selftest: ... 0x...'), and then: %s" % rule, line)
+        frame = said[-1]
+        if not line.startswith("panic"):
+            s.fail("a kernel panic naming frame %s: %s" % (frame, rule), line)
+        named = [int(x, 16) for x in re.findall(r"0x[0-9a-f]+", line)]
+        if int(frame, 16) not in named:
+            s.fail("the panic message to name frame %s: %s" % (frame, rule),
+                   line)
+        if says and not re.search(says, line):
+            s.fail("the panic message to say /%s/: %s" % (says, rule), line)
+
+    fn.__doc__ = "selftest-panic=%s: the kernel panics naming the frame." \
+        % kind
+    fn.__name__ = (name or kind).replace("-", "_")
+    return boot.test(points, core=core)(fn)
+
+
+# An answers file: `## ` sections, each a question the student answers
+# under it; ANSWER_HERE stands where nothing is written yet.
+ANSWER_HERE = "<!-- your answer -->"
+
+
+def unanswered(text):
+    """The headings of the `## ` sections of an answers file that hold no
+    text of the student's (only blank lines and ANSWER_HERE)."""
+    parts = re.split(r"(?m)^## ", text)[1:]
+    empty = []
+    for part in parts:
+        heading, _, body = part.partition("\n")
+        if not body.replace(ANSWER_HERE, "").strip():
+            empty.append(heading.strip())
+    return empty
+
+
+def answers_test(grader, lab):
+    """Declare host test `answers`, 0 points: every question of
+    labs/LAB/answers.md has an answer under it (read by the staff, not
+    graded here)."""
+    def answers():
+        path = os.path.join(grader.tree, "labs", lab, "answers.md")
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError:
+            raise TestFailure("expected: labs/%s/answers.md with your answers"
+                              % lab) from None
+        empty = unanswered(text)
+        if not re.search(r"(?m)^## ", text) or empty:
+            raise TestFailure(
+                "expected: an answer under every question of labs/%s/"
+                "answers.md, with the figures it asks for (0 points here; the "
+                "staff read them)\nunanswered:\n%s"
+                % (lab, "\n".join("    ## " + h for h in empty)
+                   or "    (no `## ` questions at all)"))
+    answers.__doc__ = "labs/%s/answers.md answers every question." % lab
+    return grader.test(0)(answers)
 
 
 # ---- the grader ----
@@ -509,6 +680,7 @@ class Grader:
                 self.say("%s: gdb listens on port %d" % (boot.name,
                                                          q.gdb_port))
             s = Session(boot, q)
+            s.tree = self.tree
             if boot.expect_panic:
                 return q, s
             s._expect(PROMPT, boot.boot_timeout, "the first shell prompt")
@@ -517,6 +689,11 @@ class Grader:
                 boot.setup(s)
                 s.deadline = None
             return q, s
+        except QemuError as e:
+            e.args = (str(e) + _said(diagnosis(q.transcript, self.tree,
+                                               str(e))),)
+            q.close()
+            raise
         except BaseException:
             q.close()
             raise
@@ -524,6 +701,8 @@ class Grader:
     def _run_one(self, t, s):
         """Run test t in session s (None: host test); (status, output, lost)."""
         start = s.mark() if s else 0
+        if s is not None and s.fresh:
+            start, s.fresh = 0, False      # the boot's own output counts
         lost = False
         try:
             if s is None:
@@ -552,6 +731,8 @@ class Grader:
                     status, out = "fail", "kernel panic: " + m.group(0)
                 elif "panic" not in out:
                     out += "\nkernel panic: " + m.group(0)
+        if s is not None and status == "fail" and _SAID not in out:
+            out += _said(diagnosis(s.q.transcript[start:], self.tree, out))
         return status, out, lost
 
     def _run_boot(self, boot, tests, logf):

@@ -162,6 +162,14 @@ def free_port():
         return s.getsockname()[1]
 
 
+def kernel_output(text):
+    """text without the firmware's banner: what follows the last
+    `Boot HART ...` line of OpenSBI, when there is one."""
+    ends = [m.end() for m in re.finditer(r"(?m)^Boot HART [^\n]*\n",
+                                         text[:16384])]
+    return text[ends[-1]:].lstrip("\n") if ends else text
+
+
 def tail(text, n=TAIL_LINES):
     """The last n lines of text, indented, for error messages."""
     lines = text.rstrip("\n").split("\n")[-n:]
@@ -349,8 +357,9 @@ class Qemu:
         return self.transcript[mark:]
 
     def tail(self, n=TAIL_LINES):
-        """The last n lines of output, formatted for an error message."""
-        return tail(self.transcript, n)
+        """The last n lines of the kernel's output (the firmware's banner
+        left out), formatted for an error message."""
+        return tail(kernel_output(self.transcript), n)
 
     def expect(self, regex, timeout=30):
         """Wait until `regex` matches output after the read position.

@@ -21,11 +21,13 @@ import argparse
 import glob
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gradebuild import make_jobs  # noqa: E402
 
 GRADE_DIR = os.path.dirname(os.path.abspath(__file__))
 TREE = os.path.dirname(GRADE_DIR)
@@ -45,15 +47,6 @@ def graders_for(tree):
     paths = sorted(glob.glob(os.path.join(GRADE_DIR, "grade-*.py")))
     base = [p for p in paths if os.path.basename(p) == "grade-base.py"]
     return base + [p for p in paths if p not in base]
-
-
-def make_jobs():
-    """The -jN of a make that runs us, or None."""
-    for word in os.environ.get("MAKEFLAGS", "").split(" -- ")[0].split():
-        m = re.fullmatch(r"-j(\d*)", word)
-        if m:
-            return int(m.group(1)) if m.group(1) else os.cpu_count()
-    return None
 
 
 def has_tests(grader, patterns):

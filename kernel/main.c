@@ -80,9 +80,9 @@ main(uint64 hartid, uint64 dtb)
   bootinfo.hart_mask |= 1UL << hartid;
 
   bootmem_init();    // RAM and reserved ranges
+  print_boot_banner(hartid);
   kinit();          // physical frame allocator
   fault_init();     // the shared zero frame
-  print_boot_banner(hartid);
   kvminit();        // kernel page table
   kvminithart();    // turn on paging
   procinit();       // process table

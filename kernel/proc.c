@@ -16,6 +16,7 @@
 #include "proc.h"
 #include "memstat.h"
 #include "defs.h"
+#include "mm/swap.h"
 #include "inject.h"
 
 struct cpu cpus[NCPU];
@@ -460,6 +461,7 @@ forkret(void)
   if(first){
     first = 0;
     fsinit(ROOTDEV);
+    swap_init();
     __sync_synchronize();
     if(bootarg_has("selftest"))
       selftest_run();

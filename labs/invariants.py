@@ -55,7 +55,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "grade"))      # qemu.py lives there
 import lab as labtool  # noqa: E402
-from qemu import PROMPT, Qemu, QemuError, scaled  # noqa: E402
+from qemu import PROMPT, Qemu, QemuError, scaled, tail  # noqa: E402
+from gradebuild import make_env  # noqa: E402
 
 BUILD_TIMEOUT = 600
 GRADER_TIMEOUT = 1200
@@ -79,27 +80,13 @@ class Report:
                 self.failed += 1
                 print("%s: FAIL %s" % (name, why), flush=True)
                 if detail.strip():
-                    print(indent(detail), flush=True)
-
-
-def indent(text, n=OUTPUT_LINES):
-    lines = text.rstrip("\n").split("\n")[-n:]
-    return "\n".join("    | " + l for l in lines)
-
-
-def clean_env():
-    """Our environment less what a calling make would pass down."""
-    env = dict(os.environ)
-    for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES", "MAKEOVERRIDES",
-              "LAB", "DEST", "FORCE", "BUG", "EXTRA_CFLAGS"):
-        env.pop(k, None)
-    return env
+                    print(tail(detail, OUTPUT_LINES), flush=True)
 
 
 def run(cmd, cwd, timeout):
     """(exit status, stdout+stderr); status None on a timeout."""
     try:
-        r = subprocess.run(cmd, cwd=cwd, env=clean_env(), timeout=scaled(timeout),
+        r = subprocess.run(cmd, cwd=cwd, env=make_env(), timeout=scaled(timeout),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            stdin=subprocess.DEVNULL)
         return r.returncode, r.stdout.decode("utf-8", "replace")

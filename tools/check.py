@@ -10,6 +10,11 @@ Steps, in order (each prints its own lines as it goes):
                is broken on purpose (SELF_CHECKS below), and the tests
                listed there are among its failures. One check each.
   lab tools    tests/lab/test_lab.py: the export machinery on a made-up course.
+  gdb tests    tests/gdb/test_gdb.py: the gdb commands against QEMU (and in
+               the lab starter trees); its counts.
+  memviz tests tests/memviz/test_memviz.py: memwatch and the SVG pictures.
+  handouts     tests/lab/test_handouts.py: each handout's test table matches
+               its grader (names, points, core); answers files work.
   invariants   `python3 labs/invariants.py --skip-complete`, when that file
                exists; its counts.
 The last line is `N passed, N failed` over all of them; the exit status is
@@ -36,7 +41,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "grade"))
 from gradelib import BuildError, build_variant, make  # noqa: E402
-from gradelib import make_env  # noqa: E402
+from gradelib import make_env, make_jobs, tail  # noqa: E402
 
 
 class SelfCheck:
@@ -45,13 +50,16 @@ class SelfCheck:
     variant: the directory under build/ the broken tree is built in;
     make_args: how it is built (BUG=..., or a lab's starter);
     must_fail: test names (globs) that must be among the grader's failures.
+    must_say: regular expressions the grader's printed output must match,
+    so that a student reading it is led to the broken function or rule.
     prepare(root) may replace the default build and return the tree to grade.
     """
 
-    def __init__(self, grader, variant, make_args, must_fail, prepare=None):
+    def __init__(self, grader, variant, make_args, must_fail, prepare=None,
+                 must_say=()):
         self.grader, self.variant = grader, variant
         self.make_args, self.must_fail = list(make_args), list(must_fail)
-        self.prepare = prepare
+        self.prepare, self.must_say = prepare, list(must_say)
         self.name = "%s/%s" % (variant, grader[len("grade-"):-len(".py")])
 
 
@@ -65,6 +73,23 @@ SELF_CHECKS = [
               ["usertests", "concurrent-forks"]),
     SelfCheck("grade-lab-buddy.py", "bug-kfree-leak", ["BUG=kfree-leak"],
               ["usertests-free"]),
+    # Bugs students write (kernel/inject.h): the failure must name them.
+    SelfCheck("grade-lab-buddy.py", "bug-no-merge", ["BUG=no-merge"],
+              ["selftest-buddy-orders"], must_say=[r"not merged"]),
+    SelfCheck("grade-lab-buddy.py", "bug-merge-any-order",
+              ["BUG=merge-any-order"], ["selftest-buddy-mixed"],
+              must_say=[r"whole free block of (the same|its) order"]),
+    SelfCheck("grade-lab-buddy.py", "bug-upper-head", ["BUG=upper-head"],
+              ["selftest-buddy-orders"],
+              must_say=[r"not aligned.*lower buddy"]),
+    SelfCheck("grade-lab-buddy.py", "bug-split-largest",
+              ["BUG=split-largest"], ["buddyinfo"],
+              must_say=[r"smallest free block that fits"]),
+    SelfCheck("grade-lab-frames.py", "bug-free-counter",
+              ["BUG=free-counter"], ["selftest-alloc-free", "memory-report"],
+              must_say=[r"counter of free says -?\d+ frames", r"free_pages"]),
+    SelfCheck("grade-lab-lazy.py", "bug-sbrk", ["BUG=sbrk"],
+              ["sbrk-sparse", "sbrk-shrink"]),
 ]
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
@@ -141,8 +166,8 @@ def build_step(tally):
         return False
     warnings = [ln for ln in out.split("\n") if "warning:" in ln]
     if warnings:
-        print("build: FAIL: warnings:\n" + "\n".join(
-            "    | " + ln for ln in warnings[:20]), flush=True)
+        print("build: FAIL: warnings:\n" + tail("\n".join(warnings[:20])),
+              flush=True)
         tally.add("build", 0, 1)
         return True
     print("build: OK (%.1fs)" % (time.monotonic() - t0), flush=True)
@@ -187,6 +212,13 @@ def self_check(tally, chk, jobs):
     failed = [t["name"] for t in tests if t["status"] != "passed"]
     missed = [pat for pat in chk.must_fail
               if not any(fnmatch.fnmatch(n, pat) for n in failed)]
+    try:
+        with open(out_path, errors="replace") as f:
+            printed = f.read()
+    except OSError:
+        printed = ""
+    missed += ["the words /%s/" % rx for rx in chk.must_say
+               if not re.search(rx, printed)]
     what = "scored %s/%d; failed: %s" % (d.get("score"), full,
                                           ", ".join(failed) or "nothing")
     if d.get("score", full) < full and not missed and rc != 0:
@@ -207,11 +239,7 @@ def self_check(tally, chk, jobs):
 
 
 def default_jobs():
-    for word in os.environ.get("MAKEFLAGS", "").split(" -- ")[0].split():
-        m = re.fullmatch(r"-j(\d*)", word)
-        if m:
-            return int(m.group(1)) if m.group(1) else (os.cpu_count() or 1)
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
+    return make_jobs() or (2 if (os.cpu_count() or 1) >= 2 else 1)
 
 
 def main():
@@ -229,6 +257,16 @@ def main():
         counted_step(tally, "lab tool tests",
                      [sys.executable, os.path.join(ROOT, "tests", "lab",
                                                    "test_lab.py")])
+        counted_step(tally, "gdb tests",
+                     [sys.executable, os.path.join(ROOT, "tests", "gdb",
+                                                   "test_gdb.py")])
+        counted_step(tally, "memviz tests",
+                     [sys.executable, os.path.join(ROOT, "tests", "memviz",
+                                                   "test_memviz.py")])
+        handouts = os.path.join(ROOT, "tests", "lab", "test_handouts.py")
+        if os.path.exists(handouts):        # not in a student tree
+            counted_step(tally, "handouts vs graders",
+                         [sys.executable, handouts])
         graders = sorted(glob.glob(os.path.join(ROOT, "grade",
                                                 "grade-*.py")))
         for g in graders:

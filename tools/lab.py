@@ -43,8 +43,6 @@ library only, plus the unifdef and git commands.
 """
 
 import argparse
-import filecmp
-import json
 import os
 import re
 import shutil
@@ -53,6 +51,9 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "grade"))
+from gradebuild import copy_tree  # noqa: E402
+from gradelib import ANSWER_HERE  # noqa: E402
 
 LAB_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 C_SUFFIXES = (".c", ".h", ".S")
@@ -303,13 +304,25 @@ def strip_complete_only(path):
         f.write("\n".join(out))
 
 
+def blank_answers(path):
+    """Empty the answers of an answers file (labs/<lab>/answers.md): each
+    `## ` question keeps its heading, and ANSWER_HERE stands under it."""
+    if not os.path.exists(path):
+        return
+    parts = re.split(r"(?m)^(?=## )", read_text(path))
+    out = [parts[0]] + [p.split("\n", 1)[0] + "\n\n" + ANSWER_HERE + "\n\n"
+                        for p in parts[1:]]
+    with open(path, "w") as f:
+        f.write("".join(out).rstrip("\n") + "\n")
+
+
 def trim_for_students(root, labs, n, dest):
     """Remove from a variant what a student of lab index n must not see.
 
     Later labs' folders and graders, every starter overlay and
     solution-files list, the lab machinery; labs/labs.txt keeps the labs
     up to n; .lab names the lab; README.md opens with a pointer to the
-    handout.
+    handout; the lab's answers.md has its questions and no answers.
     """
     lab = labs[n]
     for later in labs[n + 1:]:
@@ -326,6 +339,7 @@ def trim_for_students(root, labs, n, dest):
     with open(os.path.join(dest, ".lab"), "w") as f:
         f.write(lab + "\n")
     strip_complete_only(os.path.join(dest, "Makefile"))
+    blank_answers(os.path.join(dest, "labs", lab, "answers.md"))
     readme = os.path.join(dest, "README.md")
     old = read_text(readme) if os.path.exists(readme) else ""
     with open(readme, "w") as f:
@@ -427,55 +441,25 @@ def export(lab, dest, force=False, git=True, root=ROOT):
 
 # ---- build: an incremental copy in build/lab-<lab> ----
 
-def sync_tree(src, dst, manifest):
-    """Make dst hold src's files, rewriting only the ones that changed.
-
-    Untouched files keep their times, so make rebuilds only what depends
-    on a changed file. Files that an earlier sync wrote (listed in the
-    manifest) and src no longer has are deleted; build products are left.
-    Returns the number of files written and deleted.
-    """
-    new = []
-    for d, dirs, files in os.walk(src):
-        dirs.sort()
-        new += [os.path.relpath(os.path.join(d, f), src) for f in files]
-    old = []
-    if os.path.exists(manifest):
-        with open(manifest) as f:
-            old = json.load(f)
-    written = deleted = 0
-    for p in new:
-        s, t = os.path.join(src, p), os.path.join(dst, p)
-        same = (os.path.lexists(t) and os.path.islink(s) == os.path.islink(t)
-                and (os.readlink(s) == os.readlink(t) if os.path.islink(s)
-                     else filecmp.cmp(s, t, shallow=False)
-                     and os.stat(s).st_mode == os.stat(t).st_mode))
-        if not same:
-            copy_file(s, t)
-            written += 1
-    for p in sorted(set(old) - set(new)):
-        if os.path.lexists(os.path.join(dst, p)):
-            os.unlink(os.path.join(dst, p))
-            deleted += 1
-    with open(manifest, "w") as f:
-        json.dump(sorted(new), f, indent=0)
-    return written, deleted
-
-
 def build_tree(lab, root=ROOT, quiet=False):
-    """Refresh build/lab-<lab> from main; returns its path."""
+    """Refresh build/lab-<lab> from main; returns its path.
+
+    gradebuild.copy_tree rewrites only the files that changed, so make
+    there rebuilds only what depends on them, and deletes the files an
+    earlier build wrote that the variant no longer has.
+    """
     top = os.path.join(root, "build")
     dst = os.path.join(top, "lab-" + lab)
     os.makedirs(dst, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".export-%s-" % lab, dir=top)
     try:
         export(lab, tmp, git=False, root=root)
-        written, deleted = sync_tree(tmp, dst, os.path.join(top, ".lab-%s.files" % lab))
+        changed = copy_tree(tmp, dst, [rel for rel, _ in walk_files(tmp)])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if not quiet:
-        print("lab.py: build/lab-%s: %d files written, %d deleted"
-              % (lab, written, deleted), file=sys.stderr)
+        print("lab.py: build/lab-%s: %d files written or deleted"
+              % (lab, changed), file=sys.stderr)
     return dst
 
 

@@ -43,7 +43,7 @@ sum(struct memstat *st)
 }
 
 // The counts by use add up to all of RAM, and growing the heap by n pages
-// moves n frames from free to user.
+// and touching them moves n frames from free to user.
 static char *
 accounting(void)
 {
@@ -55,8 +55,11 @@ accounting(void)
     return "memstat does not report frames by use (by_use = 0)";
   if(sum(&a) != a.total)
     return "free + kernel + page-table + user + reserved != total";
-  if(sbrk(n * PGSIZE) == (char*)-1)
+  char *p = sbrk(n * PGSIZE);
+  if(p == (char*)-1)
     return "sbrk failed";
+  for(int i = 0; i < n; i++)
+    p[i * PGSIZE] = 1;   // a lazy sbrk (lab lazy) backs a page on first touch
   stat_or_die(&b);
   if(sbrk(-n * PGSIZE) == (char*)-1)
     return "sbrk shrink failed";

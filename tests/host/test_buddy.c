@@ -118,8 +118,6 @@ kernel_printf(char *fmt, ...)
   return 0;
 }
 
-static unsigned long long seed;
-
 void
 kernel_panic(char *fmt, ...)
 {
@@ -133,19 +131,6 @@ kernel_panic(char *fmt, ...)
   printf("  unexpected panic: %s\n", panic_msg);
   fflush(stdout);
   _exit(3);       // testlib_run_isolated() reports the test as crashed
-}
-
-// ---- random numbers (xorshift64*): the same run for a seed on any host ----
-
-static unsigned long long rng_state;
-
-static int
-rnd(int n)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (int)((rng_state * 0x2545f4914f6cdd1dULL >> 11) % (unsigned long long)n);
 }
 
 // ---- layout and model ----
@@ -679,38 +664,19 @@ random_run(void)
 static void
 test_random(void)
 {
-  printf("  random: seed %llu, %ld steps per layout (replay: -s %llu)\n", seed, steps, seed);
-  rng_state = seed * 2654435761ULL + 1;
+  printf("  random: seed %llu, %ld steps per layout (replay: -s %llu)\n", testlib_seed, steps,
+         testlib_seed);
+  rng_reseed();
   for(int run = 0; run < 12 && testlib.cur_failed == 0; run++)
     random_run();
 }
 
 // Run fn in a child process, so that a crash (a panic, or a sanitizer's
 
-static void
-usage(void)
-{
-  fprintf(stderr, "usage: test_buddy [-s seed] [-n steps]\n");
-  exit(2);
-}
-
 int
 main(int argc, char **argv)
 {
-  char *env = getenv("BUDDY_SEED");
-
-  seed = env && *env ? strtoull(env, NULL, 0) : (unsigned long long)time(NULL);
-  for(int i = 1; i < argc; i++){
-    if(i + 1 >= argc)
-      usage();
-    if(strcmp(argv[i], "-s") == 0)
-      seed = strtoull(argv[++i], NULL, 0);
-    else if(strcmp(argv[i], "-n") == 0)
-      steps = strtol(argv[++i], NULL, 0);
-    else
-      usage();
-  }
-  rng_state = seed * 2654435761ULL + 1;
+  testlib_args(argc, argv, "BUDDY_SEED", &steps, "test_buddy [-s seed] [-n steps]");
   RUN_ISOLATED(test_aligned);
   RUN_ISOLATED(test_unaligned);
   RUN_ISOLATED(test_holes);
@@ -719,6 +685,6 @@ main(int argc, char **argv)
   RUN_ISOLATED(test_check_finds);
   RUN_ISOLATED(test_random);
   if(testlib.failed)
-    printf("seed %llu (replay: make host-tests BUDDY_SEED=%llu)\n", seed, seed);
+    printf("seed %llu (replay: make host-tests BUDDY_SEED=%llu)\n", testlib_seed, testlib_seed);
   return test_summary();
 }

@@ -24,7 +24,6 @@
 
 static const char *dtbdir;
 static const char *live_dtb;
-static unsigned long long seed;
 static long fuzz_iters = 20000;
 
 // ---- blobs ----
@@ -322,43 +321,41 @@ check_opensbi_reserved(const struct bootinfo *info)
   CHECK_EQ(info->reserved[0].size, 0x80000);
 }
 
+// Parse the tree in dir/name (dir NULL: name is a path) and check it is a
+// virt tree of ramsize bytes, with OpenSBI's reservation or none, and bootargs.
 static void
-test_virt_128m_sbi(void)
+check_virt_file(const char *dir, const char *name, uint64 ramsize, int opensbi,
+                const char *bootargs)
 {
-  struct blob b = blob_load(dtbdir, "virt-128m-sbi.dtb");
+  struct blob b = blob_load(dir, name);
   struct bootinfo info;
 
   CHECK_EQ(parse(&b, &info), 0);
-  check_virt(&b, &info, 0x8000000);
-  check_opensbi_reserved(&info);
-  CHECK_STR(info.bootargs, "");
+  check_virt(&b, &info, ramsize);
+  if(opensbi)
+    check_opensbi_reserved(&info);
+  else
+    CHECK_EQ(info.nreserved, 0);
+  CHECK_STR(info.bootargs, bootargs);
   blob_free(&b);
+}
+
+static void
+test_virt_128m_sbi(void)
+{
+  check_virt_file(dtbdir, "virt-128m-sbi.dtb", 0x8000000, 1, "");
 }
 
 static void
 test_virt_512m_bootargs(void)
 {
-  struct blob b = blob_load(dtbdir, "virt-512m-sbi-bootargs.dtb");
-  struct bootinfo info;
-
-  CHECK_EQ(parse(&b, &info), 0);
-  check_virt(&b, &info, 0x20000000);
-  check_opensbi_reserved(&info);
-  CHECK_STR(info.bootargs, "selftest foo");
-  blob_free(&b);
+  check_virt_file(dtbdir, "virt-512m-sbi-bootargs.dtb", 0x20000000, 1, "selftest foo");
 }
 
 static void
 test_virt_128m_qemu(void)
 {
-  struct blob b = blob_load(dtbdir, "virt-128m-qemu.dtb");
-  struct bootinfo info;
-
-  CHECK_EQ(parse(&b, &info), 0);
-  check_virt(&b, &info, 0x8000000);
-  CHECK_EQ(info.nreserved, 0);
-  CHECK_STR(info.bootargs, "");
-  blob_free(&b);
+  check_virt_file(dtbdir, "virt-128m-qemu.dtb", 0x8000000, 0, "");
 }
 
 // The tree QEMU dumped during this build. The file may be longer than the
@@ -366,14 +363,7 @@ test_virt_128m_qemu(void)
 static void
 test_live_qemu_dump(void)
 {
-  struct blob b = blob_load(NULL, live_dtb);
-  struct bootinfo info;
-
-  CHECK_EQ(parse(&b, &info), 0);
-  check_virt(&b, &info, 0x8000000);
-  CHECK_EQ(info.nreserved, 0);
-  CHECK_STR(info.bootargs, "");
-  blob_free(&b);
+  check_virt_file(NULL, live_dtb, 0x8000000, 0, "");
 }
 
 // maxsize == totalsize is enough; one byte less is refused.
@@ -785,57 +775,39 @@ test_odd_values(void)
 
 // ---- random corruption ----
 
-static unsigned long long rng_state;
-
-// xorshift64*: a fixed generator, so a seed replays the same run anywhere.
-static unsigned long long
-rng(void)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static size_t
-rng_below(size_t n)
-{
-  return n ? rng() % n : 0;
-}
-
 // Damage c in one of several ways; returns how many bytes of it the parser
 // may read (possibly fewer than c->len, to test truncation).
 static size_t
 mutate(struct blob *c)
 {
   uint32_t soff = get32(c->p + H_OFF_STRUCT), ssize = get32(c->p + H_SIZE_STRUCT);
-  size_t n = 1 + rng_below(4);
+  size_t n = 1 + rnd(4);
 
-  switch(rng_below(5)){
+  switch(rnd(5)){
   case 0: // flip bits anywhere
     for(size_t i = 0; i < n; i++)
-      c->p[rng_below(c->len)] ^= 1 << rng_below(8);
+      c->p[rnd(c->len)] ^= 1 << rnd(8);
     return c->len;
   case 1: // overwrite header bytes
     for(size_t i = 0; i < n; i++)
-      c->p[rng_below(40)] = rng();
+      c->p[rnd(40)] = rng();
     return c->len;
   case 2: // overwrite aligned words of the structure block
     for(size_t i = 0; i < n; i++){
-      size_t off = soff + 4 * rng_below(ssize / 4);
-      uint32_t v = rng_below(2) ? rng_below(12) : (uint32_t)rng();
+      size_t off = soff + 4 * rnd(ssize / 4);
+      uint32_t v = rnd(2) ? rnd(12) : (uint32_t)rng();
       if(off + 4 <= c->len)
         put32(c->p + off, v);
     }
     return c->len;
   case 3: // small nudges to the header's offsets and sizes
     for(size_t i = 0; i < n; i++){
-      size_t f = 4 + 4 * rng_below(9);
-      put32(c->p + f, get32(c->p + f) + (uint32_t)(rng_below(65) - 32));
+      size_t f = 4 + 4 * rnd(9);
+      put32(c->p + f, get32(c->p + f) + (uint32_t)(rnd(65) - 32));
     }
     return c->len;
   default: // truncate
-    return rng_below(c->len + 1);
+    return rnd(c->len + 1);
   }
 }
 
@@ -870,13 +842,14 @@ test_fuzz(void)
   struct blob src[NB];
   long ok = 0, refused = 0;
 
-  printf("  fuzz: seed %llu, %ld iterations (replay: -s %llu)\n", seed, fuzz_iters, seed);
+  printf("  fuzz: seed %llu, %ld iterations (replay: -s %llu)\n", testlib_seed, fuzz_iters,
+         testlib_seed);
   fflush(stdout); // before any sanitizer report
-  rng_state = seed * 2654435761ULL + 1;
+  rng_reseed();
   for(int i = 0; i < NB; i++)
     src[i] = blob_load(dtbdir, names[i]);
   for(long it = 0; it < fuzz_iters; it++){
-    struct blob *s = &src[rng_below(NB)];
+    struct blob *s = &src[rnd(NB)];
     struct blob c = blob_copy(s->p, s->len, s->len);
     size_t len = mutate(&c);
     struct blob t = blob_copy(c.p, len, c.len); // exactly what may be read
@@ -884,7 +857,7 @@ test_fuzz(void)
     int r = fdt_parse(t.p, t.len, &info);
 
     if(!sane(r, &info, t.p, t.len)){
-      printf("  fuzz: seed %llu iteration %ld: bad result %d\n", seed, it, r);
+      printf("  fuzz: seed %llu iteration %ld: bad result %d\n", testlib_seed, it, r);
       CHECK(0);
     }
     if(r < 0)
@@ -911,15 +884,11 @@ main(int argc, char **argv)
 {
   int i;
 
-  seed = (unsigned long long)time(NULL);
+  testlib_seed_from("FDT_SEED");
   for(i = 1; i < argc && argv[i][0] == '-'; i++){
-    if(i + 1 >= argc)
-      usage();
-    if(strcmp(argv[i], "-s") == 0)
-      seed = strtoull(argv[++i], NULL, 0);
-    else if(strcmp(argv[i], "-n") == 0)
-      fuzz_iters = strtol(argv[++i], NULL, 0);
-    else if(strcmp(argv[i], "-q") == 0)
+    if(testlib_option(argc, argv, &i, &fuzz_iters))
+      continue;
+    if(strcmp(argv[i], "-q") == 0 && i + 1 < argc)
       live_dtb = argv[++i];
     else
       usage();

@@ -263,25 +263,7 @@ fsck(struct image *img, struct file *files, int nfiles)
 
 // ---- helpers ----
 
-static unsigned long long seed;
-static int nimages = 150;
-static unsigned long long rng_state;
-
-// xorshift64*: the same sequence for a seed on any host.
-static unsigned long long
-rng(void)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static uint
-rnd(uint n)
-{
-  return (uint)(rng() % n);
-}
+static long nimages = 150;
 
 static void
 fill(struct file *fl, const char *name, uint n)
@@ -378,7 +360,7 @@ test_sizes(void)
   struct file files[N];
   struct image img;
 
-  rng_state = 12345;
+  testlib_rng_state = 12345;    // fixed contents: this test is not random
   CHECK(img_create(&img, FSSIZE, NINODES, LOGSIZE + 1) == 0);
   CHECK(img_mkroot(&img) == 0);
   for(int i = 0; i < N; i++){
@@ -565,39 +547,23 @@ random_image(void)
 static void
 test_random(void)
 {
-  printf("  random: seed %llu, %d images (replay: -s %llu)\n", seed, nimages, seed);
-  rng_state = seed * 2654435761ULL + 1;
+  printf("  random: seed %llu, %ld images (replay: -s %llu)\n", testlib_seed, nimages,
+         testlib_seed);
+  rng_reseed();
   for(int i = 0; i < nimages; i++){
     if(random_image()){
       printf("  random: image %d FAILED with seed %llu (replay: make host-tests MKFS_SEED=%llu)\n",
-             i, seed, seed);
+             i, testlib_seed, testlib_seed);
       testlib_fail(__FILE__, __LINE__, "random image");
       break;
     }
   }
 }
 
-static void
-usage(void)
-{
-  fprintf(stderr, "usage: test_mkfs [-s seed] [-n images]\n");
-  exit(2);
-}
-
 int
 main(int argc, char **argv)
 {
-  seed = (unsigned long long)time(NULL);
-  for(int i = 1; i < argc; i++){
-    if(i + 1 >= argc)
-      usage();
-    if(strcmp(argv[i], "-s") == 0)
-      seed = strtoull(argv[++i], NULL, 0);
-    else if(strcmp(argv[i], "-n") == 0)
-      nimages = atoi(argv[++i]);
-    else
-      usage();
-  }
+  testlib_args(argc, argv, "MKFS_SEED", &nimages, "test_mkfs [-s seed] [-n images]");
   RUN_TEST(test_layout_example);
   RUN_TEST(test_layout_errors);
   RUN_TEST(test_install_name);

@@ -8,6 +8,9 @@
 // "test NAME: FAILED". test_summary() prints "N passed, N failed" as the
 // last line and returns the process exit status (non-zero on any failure).
 //
+// Randomized tests share one seeded generator (rng(), rnd()) and the
+// options -s SEED and -n COUNT (testlib_args()).
+//
 // Everything is static inline so a test file uses only what it needs
 // without -Wunused-function complaints under -Wall -Werror.
 #ifndef TESTS_HOST_TESTLIB_H
@@ -17,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 struct testlib_state {
@@ -121,6 +125,80 @@ test_summary(void)
   printf("%d passed, %d failed\n", testlib.passed, testlib.failed);
   fflush(stdout);
   return testlib.failed ? 1 : 0;
+}
+
+// ---- seeded random numbers and the options of randomized tests ----
+//
+// One generator for every randomized test: xorshift64*, so a seed gives the
+// same sequence on any host. The seed comes from -s SEED, else from the
+// environment variable the test names (BUDDY_SEED=...), else from the time;
+// a test prints it so that a failing run can be replayed.
+
+static unsigned long long testlib_seed;
+static unsigned long long testlib_rng_state;
+
+// Start the seed's sequence over; each randomized test calls it first.
+static inline void
+rng_reseed(void)
+{
+  testlib_rng_state = testlib_seed * 2654435761ULL + 1;
+}
+
+static inline unsigned long long
+rng(void)
+{
+  testlib_rng_state ^= testlib_rng_state >> 12;
+  testlib_rng_state ^= testlib_rng_state << 25;
+  testlib_rng_state ^= testlib_rng_state >> 27;
+  return testlib_rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+// A number in [0, n); 0 when n <= 0.
+static inline long
+rnd(long n)
+{
+  return n > 0 ? (long)(rng() % (unsigned long long)n) : 0;
+}
+
+// The seed before any option: $env if set and not empty, else the time.
+static inline void
+testlib_seed_from(const char *env)
+{
+  const char *v = env ? getenv(env) : 0;
+
+  testlib_seed = v && *v ? strtoull(v, NULL, 0) : (unsigned long long)time(NULL);
+  rng_reseed();
+}
+
+// If argv[*i] is -s SEED or -n COUNT (into *count), take it and its value,
+// leave *i at the value and return 1; else return 0.
+static inline int
+testlib_option(int argc, char **argv, int *i, long *count)
+{
+  if(*i + 1 >= argc)
+    return 0;
+  if(strcmp(argv[*i], "-s") == 0)
+    testlib_seed = strtoull(argv[++*i], NULL, 0);
+  else if(strcmp(argv[*i], "-n") == 0)
+    *count = strtol(argv[++*i], NULL, 0);
+  else
+    return 0;
+  rng_reseed();
+  return 1;
+}
+
+// The whole command line of a test that takes only -s and -n; anything
+// else prints "usage: USAGE" and exits 2.
+static inline void
+testlib_args(int argc, char **argv, const char *env, long *count, const char *usage)
+{
+  testlib_seed_from(env);
+  for(int i = 1; i < argc; i++){
+    if(!testlib_option(argc, argv, &i, count)){
+      fprintf(stderr, "usage: %s\n", usage);
+      exit(2);
+    }
+  }
 }
 
 #endif

@@ -309,24 +309,32 @@ class LabTest(unittest.TestCase):
         count, leaks = lab.find_leaks("beta", trees, self.root)
         self.assertEqual(leaks, [])
 
-    # ---- build: incremental sync ----
+    # ---- build: incremental copy ----
 
-    def test_sync_tree(self):
-        src = self.export("alpha", git=False)
-        dst = os.path.join(self.tmp, "build")
-        manifest = os.path.join(self.tmp, "manifest.json")
-        self.assertGreater(lab.sync_tree(src, dst, manifest)[0], 0)
+    def test_build_tree(self):
+        write(self.root, "src/gone.c", "int gone_soon;\n")
+        dst = lab.build_tree("alpha", root=self.root, quiet=True)
+        self.assertEqual(read(dst, "src/over.c"), FILES["labs/alpha/starter/src/over.c"])
         write(dst, "src/main.o", "build product\n")
         old = os.stat(os.path.join(dst, "src/entry.S")).st_mtime_ns
         time.sleep(0.01)
-        write(src, "src/main.c", "changed\n")
-        os.unlink(os.path.join(src, "src/over.c"))
-        self.assertEqual(lab.sync_tree(src, dst, manifest), (1, 1))
+        write(self.root, "src/main.c", "changed\n")
+        os.unlink(os.path.join(self.root, "src/gone.c"))
+        lab.build_tree("alpha", root=self.root, quiet=True)
         self.assertEqual(read(dst, "src/main.c"), "changed\n")
-        self.assertFalse(os.path.exists(os.path.join(dst, "src/over.c")))
+        self.assertFalse(os.path.exists(os.path.join(dst, "src/gone.c")))
         self.assertTrue(os.path.exists(os.path.join(dst, "src/main.o")))
         self.assertEqual(os.stat(os.path.join(dst, "src/entry.S")).st_mtime_ns, old)
-        self.assertEqual(lab.sync_tree(src, dst, manifest), (0, 0))
+
+def run_tests(case):
+    """Run the tests of TestCase class case (-v: verbosely), print
+    `N passed, N failed` last and exit 1 if any failed."""
+    verbosity = 2 if "-v" in sys.argv else 1
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(case)
+    result = unittest.TextTestRunner(verbosity=verbosity).run(suite)
+    bad = len(result.failures) + len(result.errors)
+    print("%d passed, %d failed" % (result.testsRun - bad, bad))
+    sys.exit(1 if bad else 0)
 
 
 if __name__ == "__main__":
@@ -335,9 +343,4 @@ if __name__ == "__main__":
             print("test_lab: %s not installed" % tool)
             print("0 passed, 1 failed")
             sys.exit(1)
-    verbosity = 2 if "-v" in sys.argv else 1
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(LabTest)
-    result = unittest.TextTestRunner(verbosity=verbosity).run(suite)
-    bad = len(result.failures) + len(result.errors)
-    print("%d passed, %d failed" % (result.testsRun - bad, bad))
-    sys.exit(1 if bad else 0)
+    run_tests(LabTest)

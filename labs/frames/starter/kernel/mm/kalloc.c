@@ -10,8 +10,13 @@
 // struct page (see labs/frames/README.md).
 //
 // Frames that are never handed out (reserved): those the boot memory map
-// reserves (bootmem.c) and the bitmap itself. Their bits stay 0 forever;
-// kfree() refuses them.
+// reserves (bootmem.c) and everything from the end of the kernel image to
+// the end of the bitmap. Their bits stay 0 forever; kfree() refuses them.
+//
+// kinit() calls page_init() (page.c) before it places the bitmap, and
+// puts the bitmap after the frame array that page_init() lays out: so the
+// array of lab frames, tasks 1-3, can be built and tested while this
+// bitmap still runs the machine.
 //
 // Locking: kmem.lock guards bits, nfree and hint.
 #include "types.h"
@@ -43,7 +48,7 @@ static char *
 frame_reserved_why(uint64 pa)
 {
   if(pa >= (uint64)end && pa < kmem.meta_end)
-    return "inside the frame bitmap";
+    return "inside the frame array or the bitmap";
   return bootmem_reserved_why(pa);
 }
 
@@ -72,9 +77,11 @@ void
 kinit(void)
 {
   initlock(&kmem.lock, "kmem");
+  page_init();  // the frame array (lab frames); page_meta_end is 0 until it exists
   kmem.nframes = (ram_top - ram_base) / PGSIZE;
   kmem.nwords = (kmem.nframes + 63) / 64;
-  kmem.bits = (uint64*)PGROUNDUP((uint64)end);
+  uint64 after = page_meta_end > (uint64)end ? page_meta_end : (uint64)end;
+  kmem.bits = (uint64*)PGROUNDUP(after);
   kmem.meta_end = PGROUNDUP((uint64)kmem.bits + kmem.nwords * sizeof(uint64));
   memset(kmem.bits, 0, kmem.nwords * sizeof(uint64));
 
