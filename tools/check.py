@@ -65,6 +65,8 @@ SELF_CHECKS = [
               ["usertests", "concurrent-forks"]),
     SelfCheck("grade-lab-buddy.py", "bug-kfree-leak", ["BUG=kfree-leak"],
               ["usertests-free"]),
+    SelfCheck("grade-lab-cow.py", "bug-kfree-leak", ["BUG=kfree-leak"],
+              ["usertests-free"]),
 ]
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
