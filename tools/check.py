@@ -90,6 +90,8 @@ SELF_CHECKS = [
               must_say=[r"counter of free says -?\d+ frames", r"free_pages"]),
     SelfCheck("grade-lab-lazy.py", "bug-sbrk", ["BUG=sbrk"],
               ["sbrk-sparse", "sbrk-shrink"]),
+    SelfCheck("grade-lab-cow.py", "bug-kfree-leak", ["BUG=kfree-leak"],
+              ["usertests-free"]),
 ]
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")

@@ -62,6 +62,7 @@ main(void)
   metadata(st.meta_bits, ps);
   // Commit accounting: pages promised to user address spaces, and the most
   // the kernel may promise (0: no limit, lazy overcommit).
+  line("shared:", st.shared, ps);       // user frames mapped by several processes (copy-on-write)
   line("committed:", st.committed, ps);
   if(st.commit_limit)
     line("commit-limit:", st.commit_limit, ps);
