@@ -106,6 +106,17 @@ walk_sparse(pagetable_t pagetable, uint64 *va)
   return &pagetable[PX(0, *va)];
 }
 
+// The level-0 PTE for *va in a walk over ascending pages that got prev for
+// the page before: the next entry of the same level-0 table when *va is
+// still inside it (no walk from the root), else walk_sparse().
+static pte_t *
+walk_next(pagetable_t pagetable, uint64 *va, pte_t *prev)
+{
+  if(prev != 0 && PX(0, *va) != 0)
+    return prev + 1;
+  return *va < MAXVA ? walk_sparse(pagetable, va) : 0;
+}
+
 // Physical address that user virtual address va maps to, or 0 when it is
 // not mapped or not accessible from user mode.
 uint64
@@ -159,9 +170,10 @@ uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int flags)
 {
   KASSERT(va % PGSIZE == 0, "uvmunmap: va %p not aligned", (void*)va);
 
+  pte_t *pte = 0;
   for(uint64 a = va; a < va + npages * PGSIZE; a += PGSIZE){
     uint64 at = a;
-    pte_t *pte = a < MAXVA ? walk_sparse(pagetable, &a) : 0;
+    pte = walk_next(pagetable, &a, pte);
     if(pte == 0 || (*pte & PTE_V) == 0){
       KASSERT(flags & UVM_HOLES, "uvmunmap: va %p not mapped outside lazy memory", (void*)at);
       continue;
@@ -258,14 +270,14 @@ uvmfree(pagetable_t pagetable, uint64 heap_base, uint64 sz)
 }
 
 #ifdef SOL_COW
-// Lab cow: give the child the parent's page at va (parent PTE *pte) by
-// sharing its frame, one more reference. A writable page becomes
-// read-only and copy-on-write in both: the first write copies it (or
-// takes it back, mm/fault.c). Pages never writable (text, the zero frame)
-// are shared as they are. Returns 1 when the parent's PTE changed (its
-// TLB needs a flush), 0 when not, -1 when out of memory.
+// Lab cow: give the child the parent's page (parent PTE *pte) in the
+// child's empty PTE *cpte by sharing its frame, one more reference. A
+// writable page becomes read-only and copy-on-write in both: the first
+// write copies it (or takes it back, mm/fault.c). Pages never writable
+// (text, the zero frame) are shared as they are. Returns 1 when the
+// parent's PTE changed (its TLB needs a flush), else 0; never fails.
 static int
-fork_page(pagetable_t new, uint64 va, pte_t *pte)
+fork_page(pte_t *pte, pte_t *cpte)
 {
   uint64 pa = PTE2PA(*pte);
   int changed = 0;
@@ -276,53 +288,58 @@ fork_page(pagetable_t new, uint64 va, pte_t *pte)
   }
   if(!fault_zero_frame(pa))
     page_ref_inc(pa_to_page(pa));
-  if(mappages(new, va, PGSIZE, pa, PTE_FLAGS(*pte)) != 0){
-    if(!fault_zero_frame(pa))
-      kput((void*)pa);
-    return -1;
-  }
+  *cpte = *pte;
   return changed;
 }
 #else
-// Give the child a copy of the parent's page at va (parent PTE *pte) in a
-// frame of its own; mappings of the shared zero frame stay mappings of it.
-// Returns 0 (the parent's PTE is unchanged), or -1 when out of memory.
+// Give the child a copy of the parent's page (parent PTE *pte) in a frame
+// of its own, mapped by the child's empty PTE *cpte; mappings of the
+// shared zero frame stay mappings of it. Returns 0 (the parent's PTE is
+// unchanged), or -1 when out of memory.
 static int
-fork_page(pagetable_t new, uint64 va, pte_t *pte)
+fork_page(pte_t *pte, pte_t *cpte)
 {
   uint64 pa = PTE2PA(*pte);
 
-  if(fault_zero_frame(pa))
-    return mappages(new, va, PGSIZE, pa, PTE_FLAGS(*pte)) == 0 ? 0 : -1;
-  char *mem = kalloc_as(PG_USER);
-  if(mem == 0)
-    return -1;
-  memmove(mem, (char*)pa, PGSIZE);
-  if(mappages(new, va, PGSIZE, (uint64)mem, PTE_FLAGS(*pte)) != 0){
-    kfree(mem);
-    return -1;
+  if(!fault_zero_frame(pa)){
+    char *mem = kalloc_as(PG_USER);
+    if(mem == 0)
+      return -1;
+    memmove(mem, (char*)pa, PGSIZE);
+    pa = (uint64)mem;
   }
+  *cpte = PA2PTE(pa) | PTE_FLAGS(*pte);
   return 0;
 }
 #endif
 
 // Give a child's empty page table the memory [0, sz) of its parent, page
-// by page (fork_page): holes of the heap [heap_base, sz) stay holes.
-// Returns 0, or -1 after undoing its work when out of memory.
+// by page (fork_page): holes of the heap [heap_base, sz) stay holes. The
+// walks go table by table, not from the root for every page. Returns 0,
+// or -1 after undoing its work when out of memory.
 int
 uvmcopy(pagetable_t old, pagetable_t new, uint64 heap_base, uint64 sz)
 {
-  uint64 a;
+  uint64 a, prev = 0;
+  pte_t *pte = 0, *cpte = 0;
   int changed = 0, r = 0;
 
   for(a = 0; a < sz; a += PGSIZE){
     uint64 at = a;
-    pte_t *pte = walk_sparse(old, &a);
+    pte = walk_next(old, &a, pte);
     if(pte == 0 || (*pte & PTE_V) == 0){
       KASSERT(at >= heap_base, "uvmcopy: va %p not mapped below the heap", (void*)at);
       continue;
     }
-    if((r = fork_page(new, a, pte)) < 0)
+    // The child's PTE: the next one of the same table, or a walk.
+    cpte = cpte && PX(0, a) != 0 && a == prev + PGSIZE ? cpte + 1 : walk(new, a, 1);
+    prev = a;
+    if(cpte == 0){
+      r = -1;   // no frame for a page-table page
+      break;
+    }
+    KASSERT((*cpte & PTE_V) == 0, "uvmcopy: va %p already mapped in the child", (void*)a);
+    if((r = fork_page(pte, cpte)) < 0)
       break;
     changed |= r;
   }
