@@ -141,8 +141,8 @@ def check_map(s, out, total, group):
         if int(addr, 16) != want:
             s.fail("map line %d to start with address %#x" % (i + 1, want),
                    row)
-        if not re.match(r"^[.KPUR#]{1,64}$", text):
-            s.fail("64 map characters (. K P U R #) after the address", row)
+        if not re.match(r"^[.KPUSR#]{1,64}$", text):
+            s.fail("64 map characters (. K P U S R #) after the address", row)
         chars += text
     ngroups = (total + group - 1) // group
     if len(chars) != ngroups:

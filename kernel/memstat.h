@@ -37,6 +37,7 @@ struct buddyinfo {
 #define MEMMAP_USER      'U'
 #define MEMMAP_RESERVED  'R'
 #define MEMMAP_USED      '#'   // in use, for an allocator that cannot say what for
+#define MEMMAP_SHARED    'S'   // user memory mapped by several processes (lab cow)
 
 // What the vmstat() system call reports: events of the memory system since
 // boot, one counter each, indexed by VMSTAT_*. New counters go at the end;
@@ -54,6 +55,14 @@ enum {
   VMSTAT_RECLAIM_SCAN,  // lab swap: frames the clock hand looked at
   NVMSTAT
 };
+// The counters' names, for programs that print them: index by VMSTAT_*.
+#define VMSTAT_NAMES {                                                        \
+  [VMSTAT_FAULT] "fault", [VMSTAT_FAULT_BAD] "fault_bad",                     \
+  [VMSTAT_FAULT_ZERO] "fault_zero", [VMSTAT_FAULT_FRESH] "fault_fresh",       \
+  [VMSTAT_FAULT_OOM] "fault_oom", [VMSTAT_COW_COPY] "cow_copy",               \
+  [VMSTAT_COW_REUSE] "cow_reuse", [VMSTAT_SWAP_IN] "swap_in",                 \
+  [VMSTAT_SWAP_OUT] "swap_out", [VMSTAT_RECLAIM_SCAN] "reclaim_scan",         \
+}
 #define VMSTAT_MAX 32     // room in the structure for counters to come
 struct vmstat {
   uint64 ncounters;           // counters this kernel keeps (NVMSTAT)

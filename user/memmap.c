@@ -80,9 +80,9 @@ main(int argc, char *argv[])
     line[n] = 0;
     printf("0x%lx %s\n", (uint64)KERNBASE + first * group * PGSIZE, line);
   }
-  printf("legend: %c free, %c kernel, %c page table, %c user, %c reserved, %c in use;"
+  printf("legend: %c free, %c kernel, %c page table, %c user, %c shared, %c reserved, %c in use;"
          " 1 char = %lu frame%s (%lu KiB)\n",
-         MEMMAP_FREE, MEMMAP_KERNEL, MEMMAP_PAGETABLE, MEMMAP_USER,
+         MEMMAP_FREE, MEMMAP_KERNEL, MEMMAP_PAGETABLE, MEMMAP_USER, MEMMAP_SHARED,
          MEMMAP_RESERVED, MEMMAP_USED, group, group == 1 ? "" : "s",
          group * PGSIZE / 1024);
   exit(0);

@@ -60,6 +60,26 @@ put_field(char *buf, int *n, char *key, uint64 v)
   buf[(*n)++] = ' ';
 }
 
+// The memory system's event counters (vmstat()), cumulative since boot:
+// one `count` line, which the drawing tool turns into rates.
+static void
+counts(uint64 t)
+{
+  static char *names[] = VMSTAT_NAMES;
+  static char buf[LINE];
+  struct vmstat vs;
+  int n = 0;
+
+  if(vmstat(&vs) < 0)
+    return;
+  put_str(buf, &n, "count ");
+  put_field(buf, &n, "t", t);
+  for(int i = 0; i < NVMSTAT && i < vs.ncounters; i++)
+    put_field(buf, &n, names[i], vs.count[i]);
+  buf[n - 1] = '\n';
+  write(1, buf, n);
+}
+
 // One sample: the counters line and the map line.
 static void
 sample(void)
@@ -83,8 +103,10 @@ sample(void)
     put_field(buf, &n, "used", st.total - st.free - st.reserved);
   }
   put_field(buf, &n, "reserved", st.reserved);
+  put_field(buf, &n, "shared", st.shared);
   buf[n - 1] = '\n';
   write(1, buf, n);
+  counts(t);
 
   uint64 group = 1;
   while((st.total + group - 1) / group > MAPCHARS)

@@ -14,18 +14,7 @@
 #include "user/user.h"
 
 // Indexed by VMSTAT_* (kernel/memstat.h).
-static char *names[] = {
-  [VMSTAT_FAULT]        "fault",
-  [VMSTAT_FAULT_BAD]    "fault_bad",
-  [VMSTAT_FAULT_ZERO]   "fault_zero",
-  [VMSTAT_FAULT_FRESH]  "fault_fresh",
-  [VMSTAT_FAULT_OOM]    "fault_oom",
-  [VMSTAT_COW_COPY]     "cow_copy",
-  [VMSTAT_COW_REUSE]    "cow_reuse",
-  [VMSTAT_SWAP_IN]      "swap_in",
-  [VMSTAT_SWAP_OUT]     "swap_out",
-  [VMSTAT_RECLAIM_SCAN] "reclaim_scan",
-};
+static char *names[] = VMSTAT_NAMES;
 _Static_assert(sizeof(names) / sizeof(names[0]) == NVMSTAT, "a name for every counter");
 
 int

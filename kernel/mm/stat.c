@@ -161,6 +161,21 @@ kbuddyinfo(struct buddyinfo *bi)
   return r;
 }
 
+// What the memory map shows of the frame at pa: its use, or PG_SHARED_MAP
+// for user memory with more than one reference (mapped by several
+// processes). Caller holds kmem.lock.
+#define PG_SHARED_MAP (1 << 15)
+static int
+map_use_locked(uint64 pa)
+{
+  int use = kalloc_frame_use_locked(pa);
+  struct page *pg;
+
+  if(use == PG_USER && (pg = pa_to_page(pa)) != 0 && page_refcount(pg) > 1)
+    return PG_SHARED_MAP;
+  return use;
+}
+
 // The memmap() character (memstat.h) of the n frames from pa on: the use
 // most of them are put to (a use of 0 means "in use, purpose unknown", as
 // a bitmap reports). Frames past the end of RAM do not count. Caller holds
@@ -171,13 +186,13 @@ memmap_char_locked(uint64 pa, uint64 n)
   static const struct { int use; char c; } chars[] = {
     { PG_FREE, MEMMAP_FREE }, { PG_RESERVED, MEMMAP_RESERVED },
     { PG_KERNEL, MEMMAP_KERNEL }, { PG_PAGETABLE, MEMMAP_PAGETABLE },
-    { PG_USER, MEMMAP_USER }, { 0, MEMMAP_USED },
+    { PG_USER, MEMMAP_USER }, { PG_SHARED_MAP, MEMMAP_SHARED }, { 0, MEMMAP_USED },
   };
   uint64 seen[NELEM(chars)] = {0};
   int best = 0;
 
   for(uint64 i = 0; i < n && pa + i * PGSIZE < ram_top; i++){
-    int use = kalloc_frame_use_locked(pa + i * PGSIZE);
+    int use = map_use_locked(pa + i * PGSIZE);
     for(int c = 0; c < NELEM(chars); c++)
       if(chars[c].use == use)
         seen[c]++;
