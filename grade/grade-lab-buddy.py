@@ -80,9 +80,11 @@ def buddyinfo(s):
                "%d frames" % frames)
     big = counts[-1] << (NORDER - 1)
     if big * 2 < frames:
-        s.fail("frames freed one at a time at boot merge with their buddies "
-               "(buddy_free_locked): at least half of the free memory of a "
-               "fresh boot lies in order-%d blocks" % (NORDER - 1),
+        s.fail("at least half of the free memory of a fresh boot lies in "
+               "order-%d blocks: frames freed one at a time at boot merge "
+               "with their buddies (buddy_free_locked), and an allocation "
+               "splits the smallest free block that fits, never a larger "
+               "one (buddy_alloc_locked)" % (NORDER - 1),
                "%d of %d free frames in order-%d blocks: %s"
                % (big, frames, NORDER - 1, counts))
 
@@ -115,10 +117,12 @@ for name, points, doc, rule in BUDDYTESTS:
                  doc, core=True, timeout=BUDDYTEST_TIMEOUT)
 
 
-@st.test(3, name="buddytest-owners")
-def buddytest_owners(s):
-    """A live process's kmemtest block cannot be freed by another one."""
-    buddytest(s, "owners")
+program_test(st, 3, "buddytest-owners", "buddytest owners",
+             "a kmemtest block belongs to the live process that allocated "
+             "it (another may neither free it nor look it up); after that "
+             "process exits, anyone may free it",
+             "A live process's kmemtest block cannot be freed by another one.",
+             timeout=BUDDYTEST_TIMEOUT)
 
 
 def check_map(s, out, total, group):

@@ -50,13 +50,16 @@ class SelfCheck:
     variant: the directory under build/ the broken tree is built in;
     make_args: how it is built (BUG=..., or a lab's starter);
     must_fail: test names (globs) that must be among the grader's failures.
+    must_say: regular expressions the grader's printed output must match,
+    so that a student reading it is led to the broken function or rule.
     prepare(root) may replace the default build and return the tree to grade.
     """
 
-    def __init__(self, grader, variant, make_args, must_fail, prepare=None):
+    def __init__(self, grader, variant, make_args, must_fail, prepare=None,
+                 must_say=()):
         self.grader, self.variant = grader, variant
         self.make_args, self.must_fail = list(make_args), list(must_fail)
-        self.prepare = prepare
+        self.prepare, self.must_say = prepare, list(must_say)
         self.name = "%s/%s" % (variant, grader[len("grade-"):-len(".py")])
 
 
@@ -70,8 +73,24 @@ SELF_CHECKS = [
               ["usertests", "concurrent-forks"]),
     SelfCheck("grade-lab-buddy.py", "bug-kfree-leak", ["BUG=kfree-leak"],
               ["usertests-free"]),
+    # Bugs students write (kernel/inject.h): the failure must name them.
+    SelfCheck("grade-lab-buddy.py", "bug-no-merge", ["BUG=no-merge"],
+              ["selftest-buddy-orders"], must_say=[r"not merged"]),
+    SelfCheck("grade-lab-buddy.py", "bug-merge-any-order",
+              ["BUG=merge-any-order"], ["selftest-buddy-mixed"],
+              must_say=[r"whole free block of (the same|its) order"]),
+    SelfCheck("grade-lab-buddy.py", "bug-upper-head", ["BUG=upper-head"],
+              ["selftest-buddy-orders"],
+              must_say=[r"not aligned.*lower buddy"]),
+    SelfCheck("grade-lab-buddy.py", "bug-split-largest",
+              ["BUG=split-largest"], ["buddyinfo"],
+              must_say=[r"smallest free block that fits"]),
+    SelfCheck("grade-lab-frames.py", "bug-free-counter",
+              ["BUG=free-counter"], ["selftest-alloc-free", "memory-report"],
+              must_say=[r"counter of free says -?\d+ frames", r"free_pages"]),
     SelfCheck("grade-lab-lazy.py", "bug-sbrk", ["BUG=sbrk"],
-              ["sbrk-sparse", "sbrk-shrink"]),
+              ["sbrk-sparse", "sbrk-shrink"],
+              must_say=[r"killed \(not mapped\)"]),
 ]
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
@@ -194,6 +213,13 @@ def self_check(tally, chk, jobs):
     failed = [t["name"] for t in tests if t["status"] != "passed"]
     missed = [pat for pat in chk.must_fail
               if not any(fnmatch.fnmatch(n, pat) for n in failed)]
+    try:
+        with open(out_path, errors="replace") as f:
+            printed = f.read()
+    except OSError:
+        printed = ""
+    missed += ["the words /%s/" % rx for rx in chk.must_say
+               if not re.search(rx, printed)]
     what = "scored %s/%d; failed: %s" % (d.get("score"), full,
                                           ", ".join(failed) or "nothing")
     if d.get("score", full) < full and not missed and rc != 0:

@@ -169,7 +169,8 @@ check_list(int k, int *badp)
       REPORT("head %p on the order-%d list has order %d, use %s\n", (void*)pa, k,
              pg->order, page_use_name(page_use(pg)));
     if(pa % ((uint64)PGSIZE << k) != 0)
-      REPORT("head %p on the order-%d list is not aligned\n", (void*)pa, k);
+      REPORT("head %p on the order-%d list is not aligned to its size "
+             "(a merged block starts at the lower buddy)\n", (void*)pa, k);
     if(pg->next->prev != pg)
       REPORT("order-%d list: links broken at %p\n", k, (void*)pa);
     for(uint64 i = 1; i < (1UL << k); i++){

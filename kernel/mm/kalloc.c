@@ -106,7 +106,9 @@ alloc_pages_as(int order, int use)
     for(uint64 i = 0; i < (1UL << order); i++){
       struct page *f = pg + i;
       KASSERT(page_use(f) == PG_FREE && page_refcount(f) == 0 && f->order == PAGE_ORDER_NONE,
-              "alloc_pages: free frame %p is %s, refcount %d, order %d", (void*)page_to_pa(f),
+              "alloc_pages: frame %p of a free order-%d block is %s, refcount %d, order %d: "
+              "a block went on a free list with a frame that is not free (a buddy merges only "
+              "when it is a whole free block of the same order)", (void*)page_to_pa(f), order,
               page_use_name(page_use(f)), page_refcount(f), f->order);
       set_use_locked(f, use);
     }
