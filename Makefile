@@ -103,7 +103,7 @@ _%: %.o $(ULIB) $U/user.ld
 
 UPROGS = \
   $U/_buddyinfo $U/_buddytest $U/_memmap \
-  $U/_lazybench $U/_vmstat \
+  $U/_lazybench $U/_lazytest $U/_pmap $U/_vmstat \
   $U/_cat $U/_echo $U/_forktest $U/_frametest $U/_free $U/_grep $U/_halt $U/_init \
   $U/_kill $U/_ln $U/_ls $U/_mkdir $U/_rm $U/_sh $U/_stressfs \
   $U/_usertests $U/_wc $U/_zombie \

@@ -1,7 +1,9 @@
 // free: reports the use of physical memory from the memstat() system call:
 // frames in total, free, reserved and in use (by kind when the allocator
 // can tell), each in pages and KiB, and what the allocator's per-frame
-// metadata costs. Integer arithmetic only. Single-threaded: no locks.
+// metadata costs, then the pages committed to user address spaces and the
+// commit limit (kernel option overcommit=never). Integer arithmetic only.
+// Single-threaded: no locks.
 #include "kernel/types.h"
 #include "kernel/memstat.h"
 #include "user/user.h"
@@ -58,5 +60,12 @@ main(void)
     line("user:", st.user, ps);
   }
   metadata(st.meta_bits, ps);
+  // Commit accounting: pages promised to user address spaces, and the most
+  // the kernel may promise (0: no limit, lazy overcommit).
+  line("committed:", st.committed, ps);
+  if(st.commit_limit)
+    line("commit-limit:", st.commit_limit, ps);
+  else
+    printf("commit-limit: none (lazy overcommit)\n");
   exit(0);
 }
