@@ -60,9 +60,9 @@ main(void)
     line("user:", st.user, ps);
   }
   metadata(st.meta_bits, ps);
+  line("shared:", st.shared, ps);       // user frames mapped by several processes (copy-on-write)
   // Commit accounting: pages promised to user address spaces, and the most
   // the kernel may promise (0: no limit, lazy overcommit).
-  line("shared:", st.shared, ps);       // user frames mapped by several processes (copy-on-write)
   line("committed:", st.committed, ps);
   if(st.commit_limit)
     line("commit-limit:", st.commit_limit, ps);
