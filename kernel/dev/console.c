@@ -15,14 +15,14 @@
 // handler, so it is a spinlock and nothing that can sleep or fault (copies
 // to and from user memory) runs while it is held. Lock order: cons.lock,
 // then p->lock (inside sleep/wakeup); uartputc_sync takes no lock.
-#include "kernel/types.h"
-#include "kernel/param.h"
-#include "kernel/riscv.h"
-#include "kernel/spinlock.h"
-#include "kernel/sleeplock.h"
-#include "kernel/fs.h"
-#include "kernel/file.h"
-#include "kernel/defs.h"
+#include "types.h"
+#include "param.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "fs.h"
+#include "file.h"
+#include "defs.h"
 
 #define BACKSPACE 0x100    // consputc: erase the character left of the cursor
 #define C(x) ((x) - '@')   // the control-key code of letter x: C('D') is ^D

@@ -9,11 +9,11 @@
 // Locks: none. plicinit runs once on the boot hart; every other register
 // touched here belongs to one hart's own context, indexed by cpuid() (the
 // hart id: harts start in any order, so no counter is used).
-#include "kernel/types.h"
-#include "kernel/param.h"
-#include "kernel/memlayout.h"
-#include "kernel/riscv.h"
-#include "kernel/defs.h"
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "defs.h"
 
 #define Reg32(addr) (*(volatile uint32 *)(addr))
 

@@ -14,12 +14,12 @@
 // written from uartstart(). Lock order: tx.lock, then a process's p->lock
 // (taken inside wakeup/sleep). uartintr() never holds tx.lock while it calls
 // consoleintr(), so cons.lock and tx.lock are never nested.
-#include "kernel/types.h"
-#include "kernel/param.h"
-#include "kernel/memlayout.h"
-#include "kernel/riscv.h"
-#include "kernel/spinlock.h"
-#include "kernel/defs.h"
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "defs.h"
 
 // 16550 registers, byte offsets from UART0. Some share an offset and are
 // told apart by the direction of the access or by LCR's divisor latch bit.

@@ -4,7 +4,7 @@
 // (2.6) and the virtio-blk request format (5.2.6). Private to kernel/dev/.
 #ifndef KERNEL_DEV_VIRTIO_H
 #define KERNEL_DEV_VIRTIO_H
-#include "kernel/types.h"
+#include "types.h"
 
 // ---- virtio-mmio registers: byte offsets from a slot's base, 32 bits each ----
 #define VIRTIO_MMIO_MAGIC_VALUE         0x000 // reads 0x74726976, "virt"

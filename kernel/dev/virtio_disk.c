@@ -20,17 +20,17 @@
 // fields marked (i) are written once at boot and read-only afterwards. No
 // other lock is taken while a disk's lock is held except p->lock inside
 // sleep/wakeup. Callers may hold sleep locks (the buffer cache does).
-#include "kernel/types.h"
-#include "kernel/param.h"
-#include "kernel/memlayout.h"
-#include "kernel/riscv.h"
-#include "kernel/spinlock.h"
-#include "kernel/sleeplock.h"
-#include "kernel/fs.h"
-#include "kernel/buf.h"
-#include "kernel/defs.h"
-#include "kernel/mm/page.h"
-#include "kernel/dev/virtio.h"
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "fs.h"
+#include "buf.h"
+#include "defs.h"
+#include "mm/page.h"
+#include "dev/virtio.h"
 
 #define SECTOR VIRTIO_BLK_SECTOR_SIZE
 

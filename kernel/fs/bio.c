@@ -15,14 +15,14 @@
 //   Order: a process may hold b->lock while taking bcache.lock (brelse),
 //   never the other way round across a sleep: bget() drops bcache.lock
 //   before it sleeps on b->lock.
-#include "kernel/types.h"
-#include "kernel/param.h"
-#include "kernel/spinlock.h"
-#include "kernel/sleeplock.h"
-#include "kernel/riscv.h"
-#include "kernel/defs.h"
-#include "kernel/fs.h"
-#include "kernel/buf.h"
+#include "types.h"
+#include "param.h"
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "riscv.h"
+#include "defs.h"
+#include "fs.h"
+#include "buf.h"
 
 static struct {
   struct spinlock lock;

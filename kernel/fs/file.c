@@ -11,16 +11,16 @@
 //   sleep lock guards (fileread/filewrite update it while holding it).
 //   Order: ftable.lock is a leaf; fileclose() drops it before it closes
 //   the pipe or inode underneath.
-#include "kernel/types.h"
-#include "kernel/riscv.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/fs.h"
-#include "kernel/spinlock.h"
-#include "kernel/sleeplock.h"
-#include "kernel/file.h"
-#include "kernel/stat.h"
-#include "kernel/proc.h"
+#include "types.h"
+#include "riscv.h"
+#include "defs.h"
+#include "param.h"
+#include "fs.h"
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "file.h"
+#include "stat.h"
+#include "proc.h"
 
 // Read and write functions per major device number; drivers fill in their
 // entry at boot (the console is CONSOLE).

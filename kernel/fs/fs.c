@@ -23,17 +23,17 @@
 //   disk inode. Order: begin_op() -> a directory's ip->lock -> the lock of
 //   an inode in it -> buffer locks -> log.lock -> bcache.lock. itable.lock
 //   is never held across a sleep.
-#include "kernel/types.h"
-#include "kernel/riscv.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/stat.h"
-#include "kernel/spinlock.h"
-#include "kernel/proc.h"
-#include "kernel/sleeplock.h"
-#include "kernel/fs.h"
-#include "kernel/buf.h"
-#include "kernel/file.h"
+#include "types.h"
+#include "riscv.h"
+#include "defs.h"
+#include "param.h"
+#include "stat.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "sleeplock.h"
+#include "fs.h"
+#include "buf.h"
+#include "file.h"
 
 #define min(a, b) ((a) < (b) ? (a) : (b))
 

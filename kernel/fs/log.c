@@ -25,14 +25,14 @@
 //   which keeps begin_op() out and so makes the committer the header's only
 //   user. Order: b->lock (a buffer's sleep lock) -> log.lock ->
 //   bcache.lock (log_write pins the buffer).
-#include "kernel/types.h"
-#include "kernel/param.h"
-#include "kernel/spinlock.h"
-#include "kernel/sleeplock.h"
-#include "kernel/riscv.h"
-#include "kernel/defs.h"
-#include "kernel/fs.h"
-#include "kernel/buf.h"
+#include "types.h"
+#include "param.h"
+#include "spinlock.h"
+#include "sleeplock.h"
+#include "riscv.h"
+#include "defs.h"
+#include "fs.h"
+#include "buf.h"
 
 // The header block, on disk and in memory: the home block numbers of the
 // n blocks currently held in the log.

@@ -12,15 +12,15 @@
 // must read from disk) without holding a spin lock.
 //
 // Locks: pi->lock (spin) guards every field of the pipe. It is a leaf.
-#include "kernel/types.h"
-#include "kernel/riscv.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/spinlock.h"
-#include "kernel/proc.h"
-#include "kernel/fs.h"
-#include "kernel/sleeplock.h"
-#include "kernel/file.h"
+#include "types.h"
+#include "riscv.h"
+#include "defs.h"
+#include "param.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "fs.h"
+#include "sleeplock.h"
+#include "file.h"
 
 #define PIPESIZE 512
 #define PIPECHUNK 128   // bytes moved per trip through the stack buffer

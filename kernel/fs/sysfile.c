@@ -10,17 +10,17 @@
 // Locks: a process's ofile[] and cwd are private to it (no lock). Inode
 //   locks are taken parent directory first, then the inode in it (create,
 //   unlink), inside begin_op()/end_op(), as fs.c's lock order requires.
-#include "kernel/types.h"
-#include "kernel/riscv.h"
-#include "kernel/defs.h"
-#include "kernel/param.h"
-#include "kernel/stat.h"
-#include "kernel/spinlock.h"
-#include "kernel/proc.h"
-#include "kernel/fs.h"
-#include "kernel/sleeplock.h"
-#include "kernel/file.h"
-#include "kernel/fcntl.h"
+#include "types.h"
+#include "riscv.h"
+#include "defs.h"
+#include "param.h"
+#include "stat.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "fs.h"
+#include "sleeplock.h"
+#include "file.h"
+#include "fcntl.h"
 
 // Fetch system-call argument n as a file descriptor of the calling
 // process. Stores the descriptor in *pfd and its file in *pf, either may
