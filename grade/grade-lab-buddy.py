@@ -100,9 +100,10 @@ BUDDYTESTS = [
      "blocks handed out never overlap, and every block freed merges with its "
      "free buddy, so the counts per order return"),
     ("forkstorm", 10,
-     "Kernel blocks and forks on 3 harts at once; every count returns.",
+     "Kernel blocks and forks on 3 harts at once; every frame returns.",
      "with kmem.lock held around every split, merge and counter change, "
-     "blocks and forks on 3 harts leave every count where it started"),
+     "blocks and forks on 3 harts give back every frame and leave no two "
+     "free buddies unmerged (kalloc_check)"),
     ("exhaust", 5,
      "Order-8 blocks until none is left; allocation fails exactly then.",
      "alloc_pages(8) succeeds while a free block of order 8 or more exists "
