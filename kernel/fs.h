@@ -26,6 +26,10 @@ struct superblock {
 #define NDIRECT 12
 #define NINDIRECT (BSIZE / sizeof(uint))
 #define MAXFILE (NDIRECT + NINDIRECT)
+// Most directory entries (nlink) an inode may have. nlink is a short, and
+// an overflow would let iput() free an inode that names still point to;
+// link() and mkdir() refuse past this.
+#define MAXLINK 250
 
 // On-disk inode.
 struct dinode {
