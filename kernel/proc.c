@@ -465,11 +465,14 @@ wakeup(void *chan)
 }
 
 // Mark the process `pid` killed; it exits when it next returns to user
-// mode (or wakes from a sleep that checks). Returns 0, or -1 if no such pid.
+// mode (or wakes from a sleep that checks). Returns 0, or -1 if no such
+// pid or pid is init's: init reaps every orphan and must never exit.
 int
 kill(int pid)
 {
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
+    if(p == initproc)
+      continue;  // initproc is set once, before any kill can run
     acquire(&p->lock);
     if(p->pid == pid && p->state != UNUSED){
       p->killed = 1;
