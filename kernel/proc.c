@@ -112,6 +112,7 @@ found:
   if((p->trapframe = (struct trapframe *)kalloc()) == 0)
     goto bad;
   memset(p->trapframe, 0, PGSIZE);
+  memset(&p->fp, 0, sizeof(p->fp));
   if((p->pagetable = proc_pagetable(p)) == 0)
     goto bad;
 
@@ -238,6 +239,7 @@ fork(void)
   }
   np->sz = p->sz;
   *(np->trapframe) = *(p->trapframe);
+  np->fp = p->fp;        // saved by usertrap when p entered the kernel
   np->trapframe->a0 = 0; // fork returns 0 in the child
 
   for(int i = 0; i < NOFILE; i++)
