@@ -8,6 +8,10 @@ Boots:
   cpus3    -smp 3 -m 128M: the same with three harts.
   mem32M   -smp 3 -m 32M:  the same in a small machine.
   mem512M  -smp 3 -m 512M: the same in a large machine.
+  hostile-cpus1, hostile-cpus3: the hostile tests (user/hostile.c).
+  fuzz     -smp 3: two system-call fuzzers at once, then free frames
+           unchanged. FUZZ_ROUNDS (default 100) and FUZZ_SEED change the
+           run; `make fuzz-long` runs a long one.
 Run `python3 grade/grade-base.py --help` for the options.
 """
 
@@ -152,6 +156,15 @@ def console_procdump(s):
     s.match(s.run("echo still here"), r"^still here$")
 
 
+@shell.test(2, parent=boot)
+def console_long_line(s):
+    """A line of 200 bytes is cut short but keeps its newline: the shell
+    answers and the next command works."""
+    s.sendline("echo " + "x" * 200)
+    s.expect(r"(?m)^\$ ", 10)
+    s.match(s.run("echo after-long-line"), r"^after-long-line$")
+
+
 @shell.test(4, parent=boot)
 def free_shell(s):
     """The shell tests above gave back every frame they used."""
@@ -186,6 +199,65 @@ for name, cpus, mem in (("cpus1", 1, "128M"), ("cpus3", 3, "128M"),
     b.test(15, name="usertests-" + name, timeout=USERTESTS_TIMEOUT + 60)(
         usertests)
     b.test(2, name="free-" + name)(free_after)
+
+
+# ---- hostile programs and the fuzzer ----
+
+HOSTILE_TIMEOUT = 600
+
+
+def hostile(s):
+    """hostile passes every test (it kills the shell: init starts another)."""
+    start = s.mark()
+    s.sendline("hostile")
+    while True:
+        m = s.expect(r"(?m)^test \S+: .*\n|ALL TESTS PASSED|SOME TESTS FAILED",
+                     IDLE_TIMEOUT)
+        if not m.group(0).startswith("test "):
+            break
+    out = s.since(start)
+    failed = re.findall(r"(?m)^test (\S+): FAILED ?(.*)$", out)
+    if failed or m.group(0) != "ALL TESTS PASSED":
+        s.fail("ALL TESTS PASSED", "\n".join("test %s: FAILED %s" % f
+                                             for f in failed) or out)
+    # The shell that started hostile is gone; talk to init's new one.
+    s.expect(r"(?m)^\$ ", 30)
+    s.match(s.run("echo hostile-done"), r"^hostile-done$")
+
+
+def free_after_hostile(s):
+    """After hostile, as many frames are free as right after boot."""
+    s.check_equal(s.free_frames(), s.state["free"], "free frames")
+
+
+for name, cpus in (("hostile-cpus1", 1), ("hostile-cpus3", 3)):
+    b = g.boot(name, cpus=cpus, mem="128M", setup=note_free)
+    b.test(10, name=name, timeout=HOSTILE_TIMEOUT)(hostile)
+    b.test(2, name="free-" + name)(free_after_hostile)
+
+
+FUZZ_ROUNDS = int(os.environ.get("FUZZ_ROUNDS", "100"))
+FUZZ_SEED = int(os.environ.get("FUZZ_SEED", "1"))
+fuzz_boot = g.boot("fuzz", cpus=3, mem="128M", setup=note_free)
+
+
+@fuzz_boot.test(10, timeout=300 + FUZZ_ROUNDS * 3)
+def fuzz(s):
+    """Two fuzzers at once: no panic, no hang, both end with fuzz: OK and
+    every frame comes back."""
+    start = s.mark()
+    s.sendline("fuzz -s %d -n %d > fz-out &" % (FUZZ_SEED, FUZZ_ROUNDS))
+    s.sendline("fuzz -s %d -n %d" % (FUZZ_SEED + 1, FUZZ_ROUNDS))
+    s.expect(r"fuzz: (OK|FAILED.*)\n", 60 + FUZZ_ROUNDS * 3)
+    for _ in range(60):
+        out = s.run("cat fz-out")
+        if re.search(r"fuzz: (OK|FAILED)", out):
+            break
+        s.run("sleep 100")
+    s.match(s.since(start) + out, r"(?s)fuzz: OK.*fuzz: OK",
+            no=[r"fuzz: FAILED"])
+    s.run("rm fz-out")
+    s.check_equal(s.free_frames(), s.state["free"], "free frames")
 
 
 if __name__ == "__main__":
