@@ -1,9 +1,10 @@
 # Build, run and test the kernel.
 #   make              build kernel/kernel and fs.img
-#   make qemu         boot it (CPUS=3 MEM=128M by default; KOPTS="selftest" adds kernel options)
+#   make qemu         boot it (CPUS=3 MEM=128M SWAP=64M by default; KOPTS="selftest" adds kernel options)
 #   make qemu-gdb     boot it stopped, waiting for gdb-multiarch on $(GDBPORT)
 #   make check        build everything warning-free and run every test
 #   make grade        grade this tree (T=name: only matching tests; -j2: two boots at once)
+#   make memviz       pictures of physical memory over time (build/memviz/*.svg)
 #   make clean
 # >>> complete tree only (tools/lab.py drops this block from student trees)
 #   make LAB=<lab> [goals]        the goals, in lab's student tree build/lab-<lab>
@@ -105,7 +106,7 @@ UPROGS = \
   $U/_cat $U/_echo $U/_forktest $U/_frametest $U/_free $U/_grep $U/_halt $U/_init \
   $U/_kill $U/_ln $U/_ls $U/_mkdir $U/_rm $U/_sh $U/_stressfs \
   $U/_usertests $U/_wc $U/_zombie \
-  $U/_hostile $U/_fuzz
+  $U/_memwatch $U/_hostile $U/_fuzz
 
 # forktest must not pull in printf/malloc: it checks fork limits with a tiny image.
 $U/_forktest: $U/forktest.o $U/ulib.o $U/usys.o
@@ -131,11 +132,22 @@ QEMUOPTS = -machine virt -bios $(OPENSBI) -kernel $K/kernel -m $(MEM) -smp $(CPU
 QEMUOPTS += -global virtio-mmio.force-legacy=false
 QEMUOPTS += -drive file=fs.img,if=none,format=raw,id=x0
 QEMUOPTS += -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0
+# SWAP=<size>: the swap disk on virtio slot 1, a scratch image made afresh
+# for every boot (swap holds nothing across boots); SWAP=0: no swap disk.
+SWAP ?= 64M
+ifneq ($(SWAP),0)
+QEMUOPTS += -drive file=swap.img,if=none,format=raw,id=x1
+QEMUOPTS += -device virtio-blk-device,drive=x1,bus=virtio-mmio-bus.1
+MKSWAP = rm -f swap.img && truncate -s $(SWAP) swap.img
+else
+MKSWAP = @:
+endif
 ifneq ($(KOPTS),)
 QEMUOPTS += -append "$(KOPTS)"
 endif
 
 qemu: $K/kernel fs.img
+	$(MKSWAP)
 	$(QEMU) $(QEMUOPTS)
 
 .gdbinit: .gdbinit.tmpl
@@ -143,6 +155,7 @@ qemu: $K/kernel fs.img
 
 qemu-gdb: $K/kernel fs.img .gdbinit
 	@echo "*** Now run 'gdb-multiarch' in another window in this directory." 1>&2
+	$(MKSWAP)
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
 # ---- testing ----
@@ -164,13 +177,22 @@ fuzz-long:
 bench-boot: $K/kernel fs.img
 	python3 tools/bench-boot.py
 
+# memviz: pictures of physical memory while memwatch runs a workload
+# (WORKLOAD='PROG ARGS' replaces the default), in build/memviz/*.svg.
+memviz: $K/kernel fs.img
+	python3 tools/memviz.py --out build/memviz $(if $(WORKLOAD),--workload '$(WORKLOAD)')
+
+# gdb-tests: the gdb commands of tools/gdb against QEMU (tests/gdb).
+gdb-tests: $K/kernel fs.img
+	python3 tests/gdb/test_gdb.py
+
 clean:
 	rm -f $K/kernel $K/kernel.asm $K/kernel.sym .gdbinit
 	find $K $U mkfs -name '*.o' -o -name '*.d' -o -name '*.asm' | xargs rm -f
-	rm -f $U/usys.S $(UPROGS) mkfs/mkfs fs.img
+	rm -f $U/usys.S $(UPROGS) mkfs/mkfs fs.img swap.img
 	rm -rf tests/host/build
 
-.PHONY: all deps qemu qemu-gdb check grade bench-boot clean fuzz-long
+.PHONY: all deps qemu qemu-gdb check grade bench-boot clean memviz gdb-tests fuzz-long
 
 # >>> complete tree only (tools/lab.py drops this block from student trees)
 # ---- labs (complete tree only) ----

@@ -132,6 +132,12 @@ def buddytest_split_merge(s):
     buddytest(s, "split-merge")
 
 
+@st.test(3, name="buddytest-owners")
+def buddytest_owners(s):
+    """A live process's kmemtest block cannot be freed by another one."""
+    buddytest(s, "owners")
+
+
 def check_map(s, out, total, group):
     """out is memmap's output with `group` frames per character: lines of
     an address and up to 64 characters for all `total` frames, a legend.

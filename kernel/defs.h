@@ -17,6 +17,8 @@ struct stat;
 struct superblock;
 struct memstat;
 struct buddyinfo;
+struct vmstat;
+struct page;
 
 // KASSERT(cond, fmt, ...): an invariant that must hold; on failure the
 // kernel panics naming the condition and the message. Always compiled in.
@@ -31,6 +33,7 @@ struct buddyinfo;
 
 // main.c
 extern volatile int kernel_started;
+int             bootarg_has(const char *opt);
 
 // sbi.c: calls into OpenSBI (machine mode)
 struct sbiret { long error; long value; };
@@ -38,9 +41,6 @@ void            sbi_set_timer(uint64 stime);
 int             sbi_hart_start(uint64 hartid, uint64 start_addr, uint64 opaque);
 void            sbi_remote_sfence_vma(uint64 hart_mask, uint64 start, uint64 size);
 void            sbi_shutdown(void) __attribute__((noreturn));
-
-// fdt.c: see fdt.h for the device-tree reader itself
-int             bootarg_has(const char *opt);
 
 // printf.c
 int             printf(char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -75,24 +75,43 @@ int             virtio_disk_io(int slot, uint64 sector, void *data, uint32 len, 
 void            virtio_disk_rw(struct buf *b, int write); // file system disk
 void            virtio_disk_intr(int slot);
 
-// mm/memmap.c: RAM and reserved ranges from the device tree
-void            memmap_init(void);
-char*           memmap_reserved_why(uint64 pa);
+// mm/bootmem.c: RAM and reserved ranges from the device tree
+void            bootmem_init(void);
+char*           bootmem_reserved_why(uint64 pa);
 extern uint64   ram_base, ram_top;
 
-// mm/kalloc.c: the physical frame allocator
+// mm/kalloc.c: the physical frame allocator (its whole interface)
 void            kinit(void);
 void*           kalloc(void);
 void*           kalloc_as(int use); // use: PG_KERNEL, PG_PAGETABLE or PG_USER (mm/page.h)
 void            kfree(void *pa);
+void            kput(void *pa);
+struct page*    alloc_pages(int order);
+struct page*    alloc_pages_as(int order, int use);
+void            free_pages(struct page *pg, int order);
+int             kalloc_check(void);
+void            kalloc_usage(struct memstat *st);
+void            kalloc_lock(void);
+void            kalloc_unlock(void);
+int             kalloc_frame_use_locked(uint64 pa);
+
+// mm/stat.c: reports and counters
+void            vmstat_count(int what);
+void            kvmstat(struct vmstat *vs);
 void            kmemstat(struct memstat *st);
 uint64          kfreecount(void);
 int             kbuddyinfo(struct buddyinfo *bi);
 int             kmemmap(char *buf, int n, uint64 start, uint64 group);
 
+// mm/fault.c: page faults
+enum fault_access { FAULT_READ, FAULT_WRITE, FAULT_EXEC };
+char*           fault_resolve(struct proc *p, uint64 va, enum fault_access access);
+void            fault_user(struct proc *p, uint64 scause, uint64 va);
+
 // mm/selftest.c
 void            selftest_run(void);
 int             selftest_kmemtest(int cmd, int arg);
+void            selftest_exit(struct proc *p);
 
 // mm/bench.c
 void            bench_frames(void);
@@ -177,6 +196,7 @@ int             fetchstr(uint64 addr, char *buf, int max);
 void            syscall(void);
 
 // trap.c
+char*           scause_name(uint64 scause);
 extern uint     ticks;
 extern struct spinlock tickslock;
 void            trapinit(void);

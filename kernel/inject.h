@@ -10,6 +10,23 @@
 #ifndef BUG_KFREE_LEAK
 #define BUG_KFREE_LEAK 0    // kfree() silently drops every 16th frame
 #endif
+// Bugs a student may write in lab buddy; the buddy grader must name each.
+#ifndef BUG_NO_MERGE
+#define BUG_NO_MERGE 0      // buddy_free never merges a block with its buddy
+#endif
+#ifndef BUG_MERGE_ANY_ORDER
+#define BUG_MERGE_ANY_ORDER 0 // a free buddy merges whatever its order
+#endif
+#ifndef BUG_UPPER_HEAD
+#define BUG_UPPER_HEAD 0    // the merged block keeps the freed half as its head
+#endif
+#ifndef BUG_SPLIT_LARGEST
+#define BUG_SPLIT_LARGEST 0 // buddy_alloc splits the largest free block, not the smallest that fits
+#endif
+// A bug a student may write in lab frames: free_pages forgets the counters.
+#ifndef BUG_FREE_COUNTER
+#define BUG_FREE_COUNTER 0
+#endif
 
 // BUG_KFREE_LEAK: true for every 16th call, made by the allocator's free
 // path to drop that frame. Always 0 in a normal build.

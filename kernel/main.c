@@ -79,9 +79,9 @@ main(uint64 hartid, uint64 dtb)
     bootinfo.timebase_freq = 10000000; // QEMU virt's, if the tree omits it
   bootinfo.hart_mask |= 1UL << hartid;
 
-  memmap_init();    // RAM and reserved ranges
-  kinit();          // physical frame allocator
+  bootmem_init();    // RAM and reserved ranges
   print_boot_banner(hartid);
+  kinit();          // physical frame allocator
   kvminit();        // kernel page table
   kvminithart();    // turn on paging
   procinit();       // process table

@@ -35,6 +35,29 @@ struct buddyinfo {
 #define MEMMAP_RESERVED  'R'
 #define MEMMAP_USED      '#'   // in use, for an allocator that cannot say what for
 
+// What the vmstat() system call reports: events of the memory system since
+// boot, one counter each, indexed by VMSTAT_*. New counters go at the end;
+// a lab that has not built a mechanism yet leaves its counter at 0.
+enum {
+  VMSTAT_FAULT,         // page faults handed to the fault handler (mm/fault.c)
+  VMSTAT_FAULT_BAD,     // ... that were not resolved: the process was killed or the copy failed
+  VMSTAT_FAULT_ZERO,    // lab lazy: a read of untouched heap mapped the zero frame
+  VMSTAT_FAULT_FRESH,   // lab lazy: a fresh zeroed frame was mapped
+  VMSTAT_FAULT_OOM,     // no frame for a fault: the process was killed
+  VMSTAT_COW_COPY,      // lab cow: a write to a shared page copied it
+  VMSTAT_COW_REUSE,     // lab cow: a write to a page no one else holds took it back
+  VMSTAT_SWAP_IN,       // lab swap: pages read back from the swap disk
+  VMSTAT_SWAP_OUT,      // lab swap: pages written to the swap disk
+  VMSTAT_RECLAIM_SCAN,  // lab swap: frames the clock hand looked at
+  NVMSTAT
+};
+#define VMSTAT_MAX 32     // room in the structure for counters to come
+struct vmstat {
+  uint64 ncounters;           // counters this kernel keeps (NVMSTAT)
+  uint64 count[VMSTAT_MAX];
+};
+_Static_assert(NVMSTAT <= VMSTAT_MAX, "struct vmstat has room for every counter");
+
 // Commands of the test-only kmemtest(cmd, arg) system call (kernel option
 // selftest): kernel allocations a test program can drive.
 #define KMEMTEST_ALLOC 0  // arg = order: allocate a block; returns a handle, or -1

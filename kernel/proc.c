@@ -15,6 +15,7 @@
 #include "spinlock.h"
 #include "proc.h"
 #include "defs.h"
+#include "mm/swap.h"
 #include "inject.h"
 
 struct cpu cpus[NCPU];
@@ -293,6 +294,7 @@ exit(int status)
   iput(p->cwd);
   end_op();
   p->cwd = 0;
+  selftest_exit(p); // test-only kernel blocks it holds become orphans
 
   acquire(&wait_lock);
   reparent(p);
@@ -416,6 +418,7 @@ forkret(void)
   if(first){
     first = 0;
     fsinit(ROOTDEV);
+    swap_init();
     __sync_synchronize();
     if(bootarg_has("selftest"))
       selftest_run();

@@ -98,6 +98,7 @@ uint64 sys_halt(void);
 uint64 sys_buddyinfo(void);
 uint64 sys_memmap(void);
 uint64 sys_kmemtest(void);
+uint64 sys_vmstat(void);
 uint64 sys_fsfree(void);
 
 static uint64 (*syscalls[])(void) = {
@@ -127,6 +128,7 @@ static uint64 (*syscalls[])(void) = {
   [SYS_buddyinfo] sys_buddyinfo,
   [SYS_memmap]  sys_memmap,
   [SYS_kmemtest] sys_kmemtest,
+  [SYS_vmstat]  sys_vmstat,
   [SYS_fsfree]  sys_fsfree,
 };
 

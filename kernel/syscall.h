@@ -29,5 +29,6 @@
 #define SYS_buddyinfo 24 // free blocks per order: int buddyinfo(struct buddyinfo *)
 #define SYS_memmap  25  // map of physical memory: int memmap(char *buf, int n, int start, int group)
 #define SYS_kmemtest 26 // test-only kernel allocations, kernel option selftest: int kmemtest(int cmd, int arg)
+#define SYS_vmstat  27  // memory-system counters: int vmstat(struct vmstat *)
 #define SYS_fsfree  40  // free disk blocks and inodes: int fsfree(uint counts[2])
 #endif

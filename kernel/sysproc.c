@@ -101,6 +101,21 @@ sys_memstat(void)
   return 0;
 }
 
+// vmstat(struct vmstat *vs): counters of the memory system (memstat.h).
+// 0, or -1 for a bad pointer.
+uint64
+sys_vmstat(void)
+{
+  uint64 addr;
+  struct vmstat vs;
+
+  argaddr(0, &addr);
+  kvmstat(&vs);
+  if(copyout(myproc()->pagetable, addr, (char *)&vs, sizeof(vs)) < 0)
+    return -1;
+  return 0;
+}
+
 // halt(): power the machine off. Scripts end QEMU with it.
 uint64
 sys_halt(void)

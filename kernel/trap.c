@@ -48,7 +48,8 @@ trapinithart(void)
   timer_arm();
 }
 
-static char *
+// A readable name of an exception's scause, for messages.
+char *
 scause_name(uint64 scause)
 {
   switch(scause){
@@ -92,7 +93,8 @@ fp_usertrapret(struct proc *p)
 }
 
 // Handle a trap from user mode: a system call, a device or timer interrupt,
-// or an exception, which kills the process with a message.
+// a page fault (mm/fault.c), or another exception, which kills the process
+// with a message.
 void
 usertrap(void)
 {
@@ -117,6 +119,9 @@ usertrap(void)
     syscall();
   } else if((which_dev = devintr()) != 0){
     // handled
+  } else if(scause == SCAUSE_INSN_PAGE_FAULT || scause == SCAUSE_LOAD_PAGE_FAULT ||
+            scause == SCAUSE_STORE_PAGE_FAULT){
+    fault_user(p, scause, r_stval()); // mm/fault.c: resolves it or kills p
   } else {
     printf("pid %d (%s): %s (scause %p) at pc %p, address %p: killed\n",
            p->pid, p->name, scause_name(scause), (void*)scause,

@@ -10,6 +10,9 @@ Steps, in order (each prints its own lines as it goes):
                is broken on purpose (SELF_CHECKS below), and the tests
                listed there are among its failures. One check each.
   lab tools    tests/lab/test_lab.py: the export machinery on a made-up course.
+  gdb tests    tests/gdb/test_gdb.py: the gdb commands against QEMU (and in
+               the lab starter trees); its counts.
+  memviz tests tests/memviz/test_memviz.py: memwatch and the SVG pictures.
   invariants   `python3 labs/invariants.py --skip-complete`, when that file
                exists; its counts.
 The last line is `N passed, N failed` over all of them; the exit status is
@@ -229,6 +232,12 @@ def main():
         counted_step(tally, "lab tool tests",
                      [sys.executable, os.path.join(ROOT, "tests", "lab",
                                                    "test_lab.py")])
+        counted_step(tally, "gdb tests",
+                     [sys.executable, os.path.join(ROOT, "tests", "gdb",
+                                                   "test_gdb.py")])
+        counted_step(tally, "memviz tests",
+                     [sys.executable, os.path.join(ROOT, "tests", "memviz",
+                                                   "test_memviz.py")])
         graders = sorted(glob.glob(os.path.join(ROOT, "grade",
                                                 "grade-*.py")))
         for g in graders:

@@ -540,6 +540,48 @@ scatter(int argc, char *argv[])
   return got < 2 * n;
 }
 
+// kmemtest blocks belong to their process while it lives: another
+// process can neither free one nor look it up. Once the owner has exited
+// they are orphans, which anyone may free (so blocks held by hand from the
+// shell can be given back).
+static char *
+owners(char *arg)
+{
+  struct figures start;
+  char *why = figures(&start);
+  int up[2], down[2], h = -1;
+
+  if(why)
+    return why;
+  if(pipe(up) < 0 || pipe(down) < 0)
+    return "pipe failed";
+  int pid = fork();
+  if(pid < 0)
+    return "fork failed";
+  if(pid == 0){
+    struct block b;
+    char c;
+    h = take(&b, 0) == 0 ? b.h : -1;
+    write(up[1], &h, sizeof(h));
+    read(down[0], &c, 1);   // hold the block until the parent has tried
+    exit(0);
+  }
+  if(read(up[0], &h, sizeof(h)) != sizeof(h) || h < 0)
+    why = "the child could not allocate a block";
+  else if(kmemtest(KMEMTEST_PFN, h) != -1)
+    why = "kmemtest gave the frame of a block that another live process holds";
+  else if(kmemtest(KMEMTEST_FREE, h) != -1)
+    why = "kmemtest freed a block that another live process holds";
+  write(down[1], "x", 1);
+  wait(0);
+  if(!why && h >= 0 && kmemtest(KMEMTEST_FREE, h) != 0)
+    why = "kmemtest could not free the block of a process that has exited";
+  close(up[0]); close(up[1]); close(down[0]); close(down[1]);
+  if(!why)
+    why = back_to_start(&start);
+  return why;
+}
+
 // buddytest free H|all: free one held block, or every one.
 static int
 release(int argc, char *argv[])
@@ -573,6 +615,7 @@ static struct {
   { "forkstorm", forkstorm },
   { "exhaust", exhaust },
   { "split-merge", split_merge },
+  { "owners", owners },
 };
 
 int

@@ -7,6 +7,7 @@
 struct stat;
 struct memstat;
 struct buddyinfo;
+struct vmstat;
 
 // system calls
 int fork(void);
@@ -37,6 +38,7 @@ void halt(void) __attribute__((noreturn)); // power off the machine
 int buddyinfo(struct buddyinfo*); // free blocks per order; -1 for an allocator without orders
 int memmap(char*, int, int, int); // map of physical memory: buf, n, first group, frames per group
 int kmemtest(int, int);         // test-only kernel allocations (kernel option selftest)
+int vmstat(struct vmstat*);     // memory-system counters (kernel/memstat.h); -1 on a bad pointer
 int fsfree(uint*);              // free disk blocks and free inodes, in [0] and [1]; -1 on a bad pointer
 
 // ulib.c

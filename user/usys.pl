@@ -10,7 +10,7 @@ my @calls = qw(
   fork exit wait pipe read write close kill exec open mknod unlink
   fstat link mkdir chdir dup getpid sbrk sleep uptime
   memstat halt
-  buddyinfo memmap kmemtest
+  buddyinfo memmap kmemtest vmstat
   fsfree
 );
 

@@ -1,5 +1,6 @@
-// Physical frame allocator: the buddy allocator (buddy.c) over the frame
-// array (page.c), with the use of every frame recorded and counted.
+// Physical frame allocator: the frame array (page.c) with the use of every
+// frame recorded and counted, over a block allocator (buddy.c) that keeps
+// the free frames.
 //
 // alloc_pages(order) hands out 2^order physically contiguous frames, for
 // the kernel users that need them (the virtio queues); kalloc()/kfree() are
@@ -7,11 +8,17 @@
 // its record; the head of an allocated block also carries the block's
 // order and the allocation's reference count, so that a free with the
 // wrong order, a free of part of a block and a free of a frame that others
-// still reference are caught, naming the frame.
+// still reference are caught, naming the frame. Frames that may be shared
+// (user memory, lab cow) are released with kput(), which frees a frame
+// only when its last reference goes.
 //
-// Locking: kmem.lock guards the buddy free lists, every record's use bits,
-// orders and list links, and the counters. Reference counts are atomic
-// (page.c).
+// This file talks to the free lists only through buddy_*(): which blocks
+// are free, and how they split and merge, is buddy.c's business.
+//
+// Locking: kmem.lock guards the free lists (buddy.c), every record's use
+// bits, order and list links, and the counters. Reference counts are
+// atomic (page.c). kmem.lock is the innermost lock of the memory system
+// (page.h gives the order).
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -49,13 +56,14 @@ set_use_locked(struct page *pg, int use)
   int old = page_use(pg);
   if(old)
     kmem.count[use_index(old)]--;
-  page_set_use(pg, use);
+  page_set_use_locked(pg, use);
   kmem.count[use_index(use)]++;
 }
 
 // Build the frame array and give every frame that is not reserved to the
-// buddy allocator, one at a time: the merging builds the large blocks.
-// Runs once, on the boot hart.
+// block allocator, one at a time (the buddy allocator's merging builds the
+// large blocks). Then check the result, so that a broken free list shows
+// at boot, before anything runs on it. Runs once, on the boot hart.
 void
 kinit(void)
 {
@@ -75,6 +83,10 @@ kinit(void)
     buddy_free_locked(pg, 0);
   }
   release(&kmem.lock);
+  int bad = kalloc_check();
+  if(bad)
+    printf("kinit: kalloc_check found %d violations right after giving every frame "
+           "to the allocator (lines above)\n", bad);
 }
 
 // Allocate 2^order contiguous frames for `use` (PG_KERNEL, PG_PAGETABLE or
@@ -93,12 +105,12 @@ alloc_pages_as(int order, int use)
   if(pg){
     for(uint64 i = 0; i < (1UL << order); i++){
       struct page *f = pg + i;
-      KASSERT(page_use(f) == PG_FREE && page_refcount(f) == 0 && f->alloc_order == PAGE_ORDER_NONE,
-              "alloc_pages: free frame %p is %s, refcount %d", (void*)page_to_pa(f),
-              page_use_name(page_use(f)), page_refcount(f));
+      KASSERT(page_use(f) == PG_FREE && page_refcount(f) == 0 && f->order == PAGE_ORDER_NONE,
+              "alloc_pages: free frame %p is %s, refcount %d, order %d", (void*)page_to_pa(f),
+              page_use_name(page_use(f)), page_refcount(f), f->order);
       set_use_locked(f, use);
     }
-    pg->alloc_order = order;
+    pg->order = order;
     pg->refcount = 1;
   }
   release(&kmem.lock);
@@ -130,8 +142,8 @@ kalloc(void)
   return kalloc_as(PG_KERNEL);
 }
 
-// Check that the block headed by pg may be freed as order `order`, and
-// drop the caller's reference. Panics naming the frame otherwise. Caller
+// Check that the block headed by pg, whose references are all gone, may
+// go back as order `order`. Panics naming the frame otherwise. Caller
 // holds kmem.lock.
 static void
 free_check_locked(struct page *pg, int order)
@@ -139,77 +151,130 @@ free_check_locked(struct page *pg, int order)
   uint64 pa = page_to_pa(pg);
   int use = page_use(pg);
 
-  if(use == PG_FREE || (use != PG_RESERVED && page_refcount(pg) == 0 && pg->alloc_order != PAGE_ORDER_NONE))
+  assert_held(&kmem.lock);
+  if(use == PG_FREE)
     panic("kfree: double free of frame %p", (void*)pa);
   if(use == PG_RESERVED){
-    char *why = memmap_reserved_why(pa);
+    char *why = bootmem_reserved_why(pa);
     panic("kfree: frame %p is reserved (%s)", (void*)pa, why ? why : "the frame array");
   }
-  if(pg->alloc_order == PAGE_ORDER_NONE)
+  if(pg->order == PAGE_ORDER_NONE)
     panic("free_pages: frame %p is part of a block, not its head", (void*)pa);
-  if(pg->alloc_order != order)
+  if(pg->order != order)
     panic("free_pages: block %p freed as order %d but allocated as order %d",
-          (void*)pa, order, pg->alloc_order);
-  int left = page_ref_dec(pg);
-  if(left != 0)
-    panic("kfree: frame %p (%s) still has %d other references", (void*)pa,
-          page_use_name(use), left);
+          (void*)pa, order, pg->order);
+}
+
+// Give the block headed by pg back to the block allocator, after
+// free_check_locked() passed and its last reference was dropped. Fills it
+// with POISON_FREE_FRAME first, so a use after free reads garbage. No one
+// may allocate these frames meanwhile: they keep their use until kmem.lock
+// is taken again. Takes kmem.lock.
+static void
+release_block(struct page *pg, int order)
+{
+  if(inject_kfree_leaks())
+    return;
+  memset((void*)page_to_pa(pg), POISON_FREE_FRAME, PGSIZE << order);
+
+  acquire(&kmem.lock);
+  pg->order = PAGE_ORDER_NONE;
+  for(uint64 i = 0; i < (1UL << order); i++){
+    if(BUG_FREE_COUNTER)
+      page_set_use_locked(pg + i, PG_FREE);
+    else
+      set_use_locked(pg + i, PG_FREE);
+  }
+  buddy_free_locked(pg, order);
+  release(&kmem.lock);
 }
 
 // Give back the block of 2^order frames headed by pg, which alloc_pages()
-// returned; the caller must hold its only reference. Fills it with
-// POISON_FREE_FRAME first, so a use after free reads garbage. Takes kmem.lock.
+// returned; the caller must hold its only reference. Panics naming the
+// frame for a double free, a reserved frame, a wrong order, part of a
+// block, or a frame that others still reference. Takes kmem.lock.
 void
 free_pages(struct page *pg, int order)
 {
   KASSERT(order >= 0 && order <= MAX_ORDER, "free_pages: bad order %d", order);
   acquire(&kmem.lock);
   free_check_locked(pg, order);
+  int left = page_ref_dec(pg);
+  if(left != 0)
+    panic("kfree: frame %p (%s) still has %d other references", (void*)page_to_pa(pg),
+          page_use_name(page_use(pg)), left);
   release(&kmem.lock);
-
-  if(inject_kfree_leaks())
-    return;
-  // No one may allocate these frames while we poison them: they keep
-  // their use until the lock is taken again.
-  memset((void*)page_to_pa(pg), POISON_FREE_FRAME, PGSIZE << order);
-
-  acquire(&kmem.lock);
-  pg->alloc_order = PAGE_ORDER_NONE;
-  for(uint64 i = 0; i < (1UL << order); i++)
-    set_use_locked(pg + i, PG_FREE);
-  buddy_free_locked(pg, order);
-  release(&kmem.lock);
+  release_block(pg, order);
 }
 
-// Give back a frame that kalloc() returned. Panics naming the frame for an
-// address that is not a frame of RAM, and as free_pages() does.
-void
-kfree(void *pa)
+// The record of a frame address kalloc() returned; panics naming the
+// address when it is not one.
+static struct page *
+frame_record(void *pa, char *who)
 {
   struct page *pg = pa_to_page((uint64)pa);
 
   if((uint64)pa % PGSIZE != 0)
-    panic("kfree: %p is not a frame address (not page aligned)", pa);
+    panic("%s: %p is not a frame address (not page aligned)", who, pa);
   if(pg == 0)
-    panic("kfree: frame %p is outside RAM", pa);
-  free_pages(pg, 0);
+    panic("%s: frame %p is outside RAM", who, pa);
+  return pg;
 }
 
-// Number of free frames now. Takes kmem.lock.
-uint64
-kfreecount(void)
+// Give back a frame that kalloc() returned and that only the caller
+// holds. Panics naming the frame as free_pages() does.
+void
+kfree(void *pa)
+{
+  free_pages(frame_record(pa, "kfree"), 0);
+}
+
+// Drop one reference to a frame; free it when that was the last. The one
+// release path for frames that may be shared (user memory, page cache).
+// Panics naming the frame for a frame that is not allocated. Takes
+// kmem.lock when it frees.
+void
+kput(void *pa)
+{
+  struct page *pg = frame_record(pa, "kput");
+  int left = page_ref_dec(pg);
+
+  if(left < 0)
+    panic("kput: frame %p (%s) had no reference left", pa, page_use_name(page_use(pg)));
+  if(left > 0)
+    return;
+  acquire(&kmem.lock);
+  free_check_locked(pg, 0);
+  release(&kmem.lock);
+  release_block(pg, 0);
+}
+
+// kmem.lock, for the reports in stat.c that read many records at once.
+void
+kalloc_lock(void)
 {
   acquire(&kmem.lock);
-  uint64 n = kmem.count[USE_FREE];
-  release(&kmem.lock);
-  return n;
 }
 
-// Fill *st for the memstat() system call. Takes kmem.lock.
 void
-kmemstat(struct memstat *st)
+kalloc_unlock(void)
 {
-  memset(st, 0, sizeof(*st));
+  release(&kmem.lock);
+}
+
+// The use of the frame at pa: one PG_* use bit. Caller holds kmem.lock.
+int
+kalloc_frame_use_locked(uint64 pa)
+{
+  assert_held(&kmem.lock);
+  return page_use(pa_to_page(pa));
+}
+
+// Frame counts for memstat(): total, free, reserved and per use. Takes
+// kmem.lock.
+void
+kalloc_usage(struct memstat *st)
+{
   acquire(&kmem.lock);
   st->page_size = PGSIZE;
   st->total = kmem.total;
@@ -223,38 +288,9 @@ kmemstat(struct memstat *st)
   release(&kmem.lock);
 }
 
-// Fill *bi for the buddyinfo() system call. Returns 0. Takes kmem.lock.
-int
-kbuddyinfo(struct buddyinfo *bi)
-{
-  memset(bi, 0, sizeof(*bi));
-  bi->norder = NORDER;
-  acquire(&kmem.lock);
-  buddy_counts_locked(bi->nfree);
-  release(&kmem.lock);
-  return 0;
-}
-
-// One character per `group` frames, for the groups from number `start`
-// on, into buf (at most n). Returns how many it wrote (0 past the end of
-// RAM). Takes kmem.lock.
-int
-kmemmap(char *buf, int n, uint64 start, uint64 group)
-{
-  int i = 0;
-
-  if(group == 0)
-    return 0;
-  acquire(&kmem.lock);
-  for(; i < n && (start + i) * group < kmem.total; i++)
-    buf[i] = page_memmap_char(ram_base + (start + i) * group * PGSIZE, group);
-  release(&kmem.lock);
-  return i;
-}
-
 #define REPORT(...) do { if(bad++ < 10) printf("kalloc_check: " __VA_ARGS__); } while(0)
 
-// Check the allocator's invariants: the buddy lists (buddy.c), every
+// Check the allocator's invariants: the free lists (buddy.c), every
 // record has exactly one use, free frames are the ones the lists hold, and
 // the counters match the records. Prints each violation (the first ten)
 // and returns their number. Takes kmem.lock.
@@ -273,9 +309,8 @@ kalloc_check(void)
       REPORT("frame %p has use bits %x, want exactly one\n", (void*)pa, use);
       continue;
     }
-    if(use == PG_FREE && (page_refcount(pg) != 0 || pg->alloc_order != PAGE_ORDER_NONE))
-      REPORT("free frame %p has refcount %d, allocation order %d\n", (void*)pa,
-             page_refcount(pg), pg->alloc_order);
+    if(use == PG_FREE && page_refcount(pg) != 0)
+      REPORT("free frame %p has refcount %d\n", (void*)pa, page_refcount(pg));
     seen[use_index(use)]++;
   }
   if(onlists != seen[USE_FREE])

@@ -10,7 +10,6 @@
 #include "memlayout.h"
 #include "riscv.h"
 #include "defs.h"
-#include "memstat.h"
 #include "mm/page.h"
 
 extern char end[];
@@ -37,8 +36,7 @@ page_init(void)
     struct page *pg = &pages[i];
     uint64 pa = ram_base + i * PGSIZE;
     pg->order = PAGE_ORDER_NONE;
-    pg->alloc_order = PAGE_ORDER_NONE;
-    if(pa < page_meta_end || memmap_reserved_why(pa))
+    if(pa < page_meta_end || bootmem_reserved_why(pa))
       pg->flags = PG_RESERVED;
   }
 }
@@ -72,7 +70,7 @@ page_use(struct page *pg)
 // Change the frame's use. Caller holds kmem.lock (kalloc.c), which guards
 // every frame's use.
 void
-page_set_use(struct page *pg, int use)
+page_set_use_locked(struct page *pg, int use)
 {
   KASSERT(use != 0 && (use & PG_USE_MASK) == use && (use & (use - 1)) == 0,
           "page_set_use: %x is not a single use bit", use);
@@ -120,33 +118,8 @@ page_use_name(int use)
 void
 page_dump(struct page *pg)
 {
-  printf("frame %p: %s, flags %x, refcount %d, order %d, next %p, prev %p\n",
+  printf("frame %p: %s, flags %x, refcount %d, order %d, next %p, prev %p, u %p\n",
          (void*)page_to_pa(pg), page_use_name(page_use(pg)), pg->flags,
-         page_refcount(pg), pg->order, pg->next, pg->prev);
-}
-
-// The memmap() character (memstat.h) of the n frames from pa on: the use
-// most of them are put to. Frames past the end of RAM do not count. Caller
-// holds kmem.lock (kalloc.c), so the uses do not change under it.
-char
-page_memmap_char(uint64 pa, uint64 n)
-{
-  static const struct { int use; char c; } chars[] = {
-    { PG_FREE, MEMMAP_FREE }, { PG_RESERVED, MEMMAP_RESERVED },
-    { PG_KERNEL, MEMMAP_KERNEL }, { PG_PAGETABLE, MEMMAP_PAGETABLE },
-    { PG_USER, MEMMAP_USER },
-  };
-  uint64 seen[NELEM(chars)] = {0};
-  int best = 0;
-
-  for(uint64 i = 0; i < n && pa + i * PGSIZE < ram_top; i++){
-    int use = page_use(pa_to_page(pa + i * PGSIZE));
-    for(int c = 0; c < NELEM(chars); c++)
-      if(chars[c].use == use)
-        seen[c]++;
-  }
-  for(int c = 1; c < NELEM(chars); c++)
-    if(seen[c] > seen[best])
-      best = c;
-  return chars[best].c;
+         page_refcount(pg), pg->order == PAGE_ORDER_NONE ? -1 : pg->order,
+         pg->next, pg->prev, (void*)pg->u.none);
 }

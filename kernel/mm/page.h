@@ -4,18 +4,26 @@
 // device tree reports; frame number i (physical address ram_base +
 // i*PGSIZE) is described by pages[i]. Every layer of the memory system
 // keeps its per-frame state here: the allocator's free lists, the use the
-// frame is put to, how many users share it, and (in later labs) the buddy
-// order, LRU links, reverse map and swap slot.
+// frame is put to, how many users share it, the buddy order, and (labs
+// cow and swap) the LRU links and the reverse map.
 //
 // Locks, and the letter each field below carries:
-//   (k) kmem.lock in kalloc.c: the use state of every frame, free-list
-//       links, and the per-use counters.
+//   (k) kmem.lock in kalloc.c: the use bits of every frame, the order,
+//       free-list links and the per-use counters.
 //   (a) atomic: changed only with __atomic builtins through page_ref_*().
+//   (l) the LRU/reclaim lock (lab swap): LRU links of user frames.
+//   (m) the address-space lock of the process that maps the frame: the
+//       reverse map of a user frame, the owner of a page-table frame.
 //   (o) owner: the kernel code that allocated the frame; no lock while it
 //       holds the frame.
+// Lock order, outermost first: a process's address-space lock, then the
+// LRU/reclaim lock, then kmem.lock. No spinlock is held across disk I/O: a
+// frame under I/O carries PG_LOCKED instead.
 #ifndef KERNEL_MM_PAGE_H
 #define KERNEL_MM_PAGE_H
 #include "types.h"
+#include "riscv.h"
+#include "memstat.h"
 
 // Use of a frame: exactly one of these bits is set in flags at any time.
 #define PG_RESERVED   (1 << 0)  // never allocatable: firmware, kernel image, metadata, device tree
@@ -29,26 +37,38 @@
 #define PG_DIRTY      (1 << 6)  // written since it was last on disk
 #define PG_REFERENCED (1 << 7)  // used since the clock hand last passed
 #define PG_LOCKED     (1 << 8)  // under I/O: do not touch
+#define PG_RMAP_CHAIN (1 << 9)  // u.chain, not u.pte, holds the reverse map
 
 // Buddy orders (lab buddy): blocks of 2^order frames, 4 KiB to 4 MiB.
 #define MAX_ORDER 10
 #define NORDER (MAX_ORDER + 1)
-// Sentinel order of a frame that is not the head of such a block.
+_Static_assert(NORDER == BUDDY_NORDER, "buddyinfo() reports every buddy order");
+// Sentinel order of a frame that is not the head of a block.
 #define PAGE_ORDER_NONE 0xff
 
 #ifdef SOL_FRAMES
+struct rmap;
+struct proc;
+
 struct page {
-  uint16 flags;       // (k) PG_* bits
-  uint8 order;        // (k) buddy order of a free block's head, else PAGE_ORDER_NONE
-  uint8 alloc_order;  // (k) order of the allocated block this frame heads, else PAGE_ORDER_NONE
-  int refcount;       // (a) users of the frame: 1 from kalloc() until kfree(); 0 while free
-  struct page *next;  // (k) free list while PG_FREE; LRU list while PG_USER (lab swap)
+  uint16 flags;       // (k) one PG_* use bit, and state bits
+  uint8 order;        // (k) order of the block this frame heads: a free block
+                      //     while PG_FREE, an allocated one otherwise;
+                      //     PAGE_ORDER_NONE for every other frame
+  uint8 spare;
+  int refcount;       // (a) users of the frame: 1 from allocation, +1 per extra
+                      //     mapping (lab cow); 0 while free
+  struct page *next;  // (k) free list while PG_FREE; (l) LRU list while PG_USER (lab swap)
   struct page *prev;
-  union {             // what else a frame needs, by state
-    uint64 none;      //   PG_FREE, PG_KERNEL, PG_PAGETABLE, PG_RESERVED: nothing
-    uint64 rmap;      //   PG_USER, resident: who maps it (lab swap)
-    uint64 swap_slot; //   PG_USER, swapped out: its slot on the swap disk (lab swap)
+  union {             // what else a frame needs, by use
+    uint64 none;           // PG_FREE, PG_KERNEL, PG_RESERVED: nothing
+    struct proc *owner;    // (m) PG_PAGETABLE of a user address space: its process
+    pte_t *pte;            // (m) PG_USER mapped by one PTE: that PTE; the page-table
+                           //     frame holding it names the process (owner above)
+    struct rmap *chain;    // (m) PG_USER with PG_RMAP_CHAIN: the PTEs of all its
+                           //     mappings (copy-on-write sharing), kept outside
   } u;
+  // A page on swap has no frame: its slot lives in the PTE (riscv.h).
 };
 
 // Circular doubly linked lists of records through next/prev, with a
@@ -92,31 +112,24 @@ struct page {
 // 32 bytes per 4096-byte frame is 0.78% of RAM; Linux spends 64.
 _Static_assert(sizeof(struct page) <= 32, "struct page must fit in 32 bytes");
 
-// page.c
+// page.c: the frame array
 void            page_init(void);
 struct page*    pa_to_page(uint64 pa);
 uint64          page_to_pa(struct page *pg);
 int             page_use(struct page *pg);
-void            page_set_use(struct page *pg, int use);
+void            page_set_use_locked(struct page *pg, int use);
 int             page_refcount(struct page *pg);
 void            page_ref_inc(struct page *pg);
 int             page_ref_dec(struct page *pg);
 void            page_dump(struct page *pg);
 char*           page_use_name(int use);
-char            page_memmap_char(uint64 pa, uint64 n);
 extern uint64   page_meta_end;
 
-// kalloc.c
-int             kalloc_check(void);
-struct page*    alloc_pages(int order);
-struct page*    alloc_pages_as(int order, int use);
-void            free_pages(struct page *pg, int order);
-
-// buddy.c: caller holds kmem.lock
+// buddy.c: the block allocator under kalloc.c; caller holds kmem.lock
 void            buddy_init(void);
 struct page*    buddy_alloc_locked(int order);
 void            buddy_free_locked(struct page *pg, int order);
-void            buddy_counts_locked(uint64 *nfree);
+int             buddy_counts_locked(uint64 nfree[NORDER]);
 int             buddy_check_locked(uint64 *free_frames);
 void            buddy_dump(void);
 #endif

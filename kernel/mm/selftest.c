@@ -7,15 +7,16 @@
 //   selftest: done, N ok, M failed
 //
 // Kernel options `selftest-panic=KIND` (KIND: double-free, free-reserved,
-// free-referenced, bad-list, wrong-order, part-of-block) commit one
-// deliberate allocator misuse after the tests; the kernel must stop with a
-// panic that names the frame.
+// free-referenced, bad-list; lab buddy adds its own) commit one deliberate
+// allocator misuse after the tests; the kernel must stop with a panic that
+// names the frame.
+//
+// The tests of lab frames are here; each later lab adds its own in a file
+// of its own (lab buddy: buddy_selftest.c), so a lab's tree runs only the
+// tests of the labs it has.
 //
 // Runs single-threaded: no other process exists yet and the other harts
 // sit idle in the scheduler, so it may look at records without kmem.lock.
-//
-// Also here: the kmemtest() system call, which lets a user test program
-// allocate and free kernel blocks of any order, only under `selftest`.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -25,6 +26,7 @@
 #include "defs.h"
 #include "mm/page.h"
 #include "spinlock.h"
+#include "mm/selftest.h"
 
 extern char end[];
 
@@ -32,8 +34,9 @@ extern char end[];
 
 static int nok, nfail;
 
-static void
-result(char *name, char *why)
+// Report one test: ok when why is 0, else FAIL and why.
+void
+selftest_result(char *name, char *why)
 {
   if(why){
     printf("selftest: %s: FAIL %s\n", name, why);
@@ -45,12 +48,12 @@ result(char *name, char *why)
 }
 
 // The record of pa, or 0 after reporting the failure of test `name`.
-static struct page *
-record(char *name, uint64 pa)
+struct page *
+selftest_record(char *name, uint64 pa)
 {
   struct page *pg = pa_to_page(pa);
   if(pg == 0)
-    result(name, "pa_to_page() returned 0 for a frame of RAM");
+    selftest_result(name, "pa_to_page() returned 0 for a frame of RAM");
   return pg;
 }
 
@@ -166,6 +169,15 @@ test_exhaust(void)
   return why;
 }
 
+// Change a frame's use behind the allocator's back, to corrupt it on purpose.
+static void
+set_use(struct page *pg, int use)
+{
+  kalloc_lock();
+  page_set_use_locked(pg, use);
+  kalloc_unlock();
+}
+
 // kalloc_check() passes now, and notices a free frame whose record
 // claims another use.
 static char *
@@ -178,9 +190,9 @@ test_check(void)
   if(pa == 0 || pg == 0)
     return "no frame or no record to corrupt";
   kfree(pa);
-  page_set_use(pg, PG_KERNEL); // corrupt: on the free list, marked in use
+  set_use(pg, PG_KERNEL); // corrupt: on the free list, marked in use
   int found = kalloc_check();
-  page_set_use(pg, PG_FREE);
+  set_use(pg, PG_FREE);
   if(found == 0)
     return "kalloc_check() missed a free-list frame marked PG_KERNEL";
   if(kalloc_check() != 0)
@@ -188,89 +200,9 @@ test_check(void)
   return 0;
 }
 
-static int
-same_buddyinfo(struct buddyinfo *a, struct buddyinfo *b)
-{
-  return memcmp(a, b, sizeof(*a)) == 0;
-}
-
-// A block of every order: aligned to its size, every frame marked, and
-// the free blocks per order back to their starting figures once freed.
-static char *
-test_buddy_orders(void)
-{
-  struct buddyinfo before, after;
-
-  if(kbuddyinfo(&before) < 0)
-    return "buddyinfo not implemented";
-  for(int order = 0; order <= MAX_ORDER; order++){
-    struct page *pg = alloc_pages(order);
-    if(pg == 0)
-      return "alloc_pages() failed for an order that has free blocks";
-    uint64 pa = page_to_pa(pg);
-    if(pa % ((uint64)PGSIZE << order) != 0){
-      free_pages(pg, order);
-      return "a block is not aligned to its size";
-    }
-    for(uint64 i = 0; i < (1UL << order); i++){
-      if(page_use(pa_to_page(pa + i * PGSIZE)) != PG_KERNEL){
-        free_pages(pg, order);
-        return "a frame of an allocated block is not marked PG_KERNEL";
-      }
-    }
-    free_pages(pg, order);
-  }
-  kbuddyinfo(&after);
-  if(!same_buddyinfo(&before, &after))
-    return "free blocks per order differ after allocating and freeing one block of each order";
-  return 0;
-}
-
-// Pseudo-random mixed orders: blocks never overlap (each keeps its fill),
-// the invariants hold, and everything merges back.
-static char *
-test_buddy_mixed(void)
-{
-  enum { NBLOCK = 48, NSTEP = 400 };
-  struct { struct page *pg; int order; } blk[NBLOCK];
-  struct buddyinfo before, after;
-  uint64 seed = 12345;
-  char *why = 0;
-
-  if(kbuddyinfo(&before) < 0)
-    return "buddyinfo not implemented";
-  memset(blk, 0, sizeof(blk));
-  for(int step = 0; step < NSTEP && !why; step++){
-    seed = seed * 6364136223846793005UL + 1442695040888963407UL;
-    int i = (seed >> 33) % NBLOCK;
-    if(blk[i].pg == 0){
-      int order = (seed >> 20) % 6;
-      if((blk[i].pg = alloc_pages(order)) == 0)
-        continue;
-      blk[i].order = order;
-      memset((void*)page_to_pa(blk[i].pg), i, PGSIZE << order);
-    } else {
-      uchar *p = (uchar*)page_to_pa(blk[i].pg);
-      for(uint64 b = 0; b < (PGSIZE << blk[i].order) && !why; b += 512)
-        if(p[b] != i)
-          why = "a block's contents changed: two blocks overlap";
-      free_pages(blk[i].pg, blk[i].order);
-      blk[i].pg = 0;
-    }
-  }
-  if(!why && kalloc_check() != 0)
-    why = "kalloc_check() found violations with mixed blocks allocated";
-  for(int i = 0; i < NBLOCK; i++)
-    if(blk[i].pg)
-      free_pages(blk[i].pg, blk[i].order);
-  kbuddyinfo(&after);
-  if(!why && !same_buddyinfo(&before, &after))
-    why = "free blocks per order differ after freeing every block: a merge was missed";
-  return why;
-}
-
-// Deliberate misuse; the kernel must panic naming the frame. Returns only
-// when it did not (then 1 if some misuse was asked for).
+// Deliberate misuse of lab frames' checks; the kernel must panic naming
+// the frame. Returns only when it did not (then 1 if some misuse was asked
+// for).
 static int
 misuse(void)
 {
@@ -287,35 +219,20 @@ misuse(void)
     kfree((void*)KERNLINK);
   } else if(bootarg_has("selftest-panic=free-referenced")){
     pa = kalloc();
-    if((pg = record("free-referenced", (uint64)pa)) == 0)
+    if((pg = selftest_record("free-referenced", (uint64)pa)) == 0)
       return 1;
     page_ref_inc(pg);
     printf("selftest: freeing frame %p that has a second reference\n", pa);
     kfree(pa);
   } else if(bootarg_has("selftest-panic=bad-list")){
     pa = kalloc();
-    if((pg = record("bad-list", (uint64)pa)) == 0)
+    if((pg = selftest_record("bad-list", (uint64)pa)) == 0)
       return 1;
     kfree(pa);
-    page_set_use(pg, PG_KERNEL);
+    set_use(pg, PG_KERNEL);
     printf("selftest: allocating until frame %p, free but marked kernel, comes up\n", pa);
     while(kalloc() != 0)
       ;
-  } else if(bootarg_has("selftest-panic=wrong-order")){
-    if((pg = alloc_pages(2)) == 0){
-      printf("selftest: alloc_pages(2) returned 0\n");
-      return 1;
-    }
-    printf("selftest: freeing order-2 block %p as order 1\n", (void*)page_to_pa(pg));
-    free_pages(pg, 1);
-  } else if(bootarg_has("selftest-panic=part-of-block")){
-    if((pg = alloc_pages(2)) == 0){
-      printf("selftest: alloc_pages(2) returned 0\n");
-      return 1;
-    }
-    printf("selftest: freeing frame %p inside order-2 block %p\n",
-           (void*)page_to_pa(pg + 1), (void*)page_to_pa(pg));
-    kfree((void*)page_to_pa(pg + 1));
   } else {
     return 0;
   }
@@ -326,87 +243,40 @@ void
 selftest_run(void)
 {
   printf("selftest: starting\n");
-  result("metadata", test_metadata());
-  result("reserved", test_reserved());
-  result("alloc-free", test_alloc_free());
-  result("exhaust", test_exhaust());
-  result("check", test_check());
-  result("buddy-orders", test_buddy_orders());
-  result("buddy-mixed", test_buddy_mixed());
+  selftest_result("metadata", test_metadata());
+  selftest_result("reserved", test_reserved());
+  selftest_result("alloc-free", test_alloc_free());
+  selftest_result("exhaust", test_exhaust());
+  selftest_result("check", test_check());
+#ifdef SOL_BUDDY
+  buddy_selftest_run();
+#endif
   printf("selftest: done, %d ok, %d failed\n", nok, nfail);
-  if(misuse())
-    result("misuse", "the kernel did not panic");
+  int asked = misuse();
+#ifdef SOL_BUDDY
+  asked = asked || buddy_selftest_misuse();
+#endif
+  if(asked)
+    selftest_result("misuse", "the kernel did not panic");
 }
 
-// ---- kmemtest(): kernel blocks a user test program allocates ----
-
-static struct {
-  struct spinlock lock;
-  struct page *pg[KMEMTEST_MAX];
-  int order[KMEMTEST_MAX];
-} kmt = { .lock = { 0, "kmemtest", 0 } };
-
-static int
-kmt_alloc(int order)
-{
-  struct page *pg = alloc_pages(order);
-  if(pg == 0)
-    return -1;
-  acquire(&kmt.lock);
-  for(int h = 0; h < KMEMTEST_MAX; h++){
-    if(kmt.pg[h] == 0){
-      kmt.pg[h] = pg;
-      kmt.order[h] = order;
-      release(&kmt.lock);
-      memset((void*)page_to_pa(pg), h & 0xff, PGSIZE << order);
-      return h;
-    }
-  }
-  release(&kmt.lock);
-  free_pages(pg, order);
-  return -1;
-}
-
-static int
-kmt_free(int h)
-{
-  acquire(&kmt.lock);
-  struct page *pg = kmt.pg[h];
-  int order = kmt.order[h];
-  kmt.pg[h] = 0;
-  release(&kmt.lock);
-  if(pg == 0)
-    return -1;
-  int r = 0;
-  uchar *p = (uchar*)page_to_pa(pg);
-  for(uint64 b = 0; b < (PGSIZE << order); b += 256)
-    if(p[b] != (h & 0xff))
-      r = -2;
-  free_pages(pg, order);
-  return r;
-}
-
-// The kmemtest() system call: see KMEMTEST_* in memstat.h. -1 without the
-// kernel option selftest or for a bad argument. Takes kmt.lock.
+// The kmemtest() system call (memstat.h): lab buddy's test program drives
+// kernel allocations of any order through it. -1 before that lab.
 int
 selftest_kmemtest(int cmd, int arg)
 {
-  if(!bootarg_has("selftest"))
-    return -1;
-  switch(cmd){
-  case KMEMTEST_ALLOC:
-    return arg >= 0 && arg <= MAX_ORDER ? kmt_alloc(arg) : -1;
-  case KMEMTEST_FREE:
-    return arg >= 0 && arg < KMEMTEST_MAX ? kmt_free(arg) : -1;
-  case KMEMTEST_PFN:
-    if(arg < 0 || arg >= KMEMTEST_MAX)
-      return -1;
-    acquire(&kmt.lock);
-    int pfn = kmt.pg[arg] ? page_to_pa(kmt.pg[arg]) >> PGSHIFT : -1;
-    release(&kmt.lock);
-    return pfn;
-  case KMEMTEST_CHECK:
-    return kalloc_check();
-  }
+#ifdef SOL_BUDDY
+  return kmemtest(cmd, arg);
+#else
   return -1;
+#endif
+}
+
+// Process p exits: what the tests hold for it is no longer its own.
+void
+selftest_exit(struct proc *p)
+{
+#ifdef SOL_BUDDY
+  kmemtest_exit(p);
+#endif
 }

@@ -10,13 +10,13 @@
 // Locking: a user page table belongs to its process; only that process's
 // kernel thread (or its parent during fork, before the child runs) changes
 // it. The kernel page table is written only during boot.
-#include "param.h"
 #include "types.h"
+#include "param.h"
 #include "memlayout.h"
-#include "elf.h"
 #include "riscv.h"
+#include "spinlock.h"
+#include "proc.h"
 #include "defs.h"
-#include "fs.h"
 #include "mm/page.h"
 
 pagetable_t kernel_pagetable;
@@ -129,8 +129,10 @@ mappages(pagetable_t pagetable, uint64 va, uint64 size, uint64 pa, int perm)
   return 0;
 }
 
-// Remove npages mappings starting at va (page aligned), freeing the frames
-// when do_free is set. Pages that are not mapped are skipped.
+// Remove npages mappings starting at va (page aligned), dropping the
+// mapping's reference to each frame when do_free is set (kput: a frame
+// goes back to the allocator with its last reference). Pages that are not
+// mapped are skipped.
 void
 uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free)
 {
@@ -142,7 +144,7 @@ uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int do_free)
       continue;
     KASSERT(PTE_FLAGS(*pte) != PTE_V, "uvmunmap: va %p maps a page-table page", (void*)a);
     if(do_free)
-      kfree((void*)PTE2PA(*pte));
+      kput((void*)PTE2PA(*pte));
     *pte = 0;
   }
 }
@@ -274,17 +276,33 @@ user_page(pagetable_t pagetable, uint64 va, int need)
   return PTE2PA(*pte);
 }
 
+// user_page(), after letting the page-fault handler (fault.c) resolve a
+// missing or read-only page, as if the process itself had touched it.
+// Only the running process's own page table goes through the handler
+// (exec copies into a new page table whose pages all exist).
+static uint64
+user_page_fault(pagetable_t pagetable, uint64 va, int need)
+{
+  uint64 pa = user_page(pagetable, va, need);
+  struct proc *p = myproc();
+
+  if(pa == 0 && va < MAXVA && p != 0 && p->pagetable == pagetable &&
+     fault_resolve(p, va, need == PTE_W ? FAULT_WRITE : FAULT_READ) == 0)
+    pa = user_page(pagetable, va, need);
+  return pa;
+}
+
 // Copy len bytes between kernel address kva and user address uva, page by
 // page: to the user when to_user is set (every page must be user-writable),
-// else from the user (every page must be user-readable). Returns 0, or -1
-// at the first page that is not. The one place later labs teach to fault
-// pages in on behalf of a system call.
+// else from the user (every page must be user-readable). Pages that are
+// not go through the page-fault handler first. Returns 0, or -1 at the
+// first page the handler cannot provide.
 static int
 copy_user(pagetable_t pagetable, uint64 uva, char *kva, uint64 len, int to_user)
 {
   while(len > 0){
     uint64 va0 = PGROUNDDOWN(uva);
-    uint64 pa0 = user_page(pagetable, va0, to_user ? PTE_W : PTE_R);
+    uint64 pa0 = user_page_fault(pagetable, va0, to_user ? PTE_W : PTE_R);
     if(pa0 == 0)
       return -1;
     uint64 n = PGSIZE - (uva - va0);
@@ -326,7 +344,7 @@ copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max)
 {
   while(max > 0){
     uint64 va0 = PGROUNDDOWN(srcva);
-    uint64 pa0 = user_page(pagetable, va0, PTE_R);
+    uint64 pa0 = user_page_fault(pagetable, va0, PTE_R);
     if(pa0 == 0)
       return -1;
     char *p = (char*)(pa0 + (srcva - va0));

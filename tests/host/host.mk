@@ -52,12 +52,14 @@ $(HT_LIVE):
 endif
 
 # The bitmap frame allocator: the starter of lab frames, wherever it is
-# (labs/ in the complete tree, kernel/mm/kalloc.c in a frames student tree
-# before the student replaces it). Compiled unchanged against the stubs in
-# test_bitmap.c, with the two kernel names that clash with the C library
-# renamed. No bitmap allocator in the tree: no test.
+# (labs/ in the complete tree; kernel/mm/kalloc.c in the student tree of
+# lab frames, whose .lab file names the lab, until the student replaces
+# it). Compiled unchanged against the stubs in test_bitmap.c, with the two
+# kernel names that clash with the C library renamed. No bitmap allocator
+# in the tree: no test.
+HT_LAB := $(shell cat .lab 2>/dev/null)
 HT_BITMAP_SRC ?= $(firstword $(wildcard labs/frames/starter/kernel/mm/kalloc.c) \
-                   $(shell grep -l 'a bitmap with one bit per' kernel/mm/kalloc.c 2>/dev/null))
+                   $(if $(filter frames,$(HT_LAB)),kernel/mm/kalloc.c))
 HT_KCFLAGS = $(HT_CFLAGS) -Ikernel -fno-builtin -Dmemset=kernel_memset -Dend=kernel_end
 
 $(HTB)/bitmap_kalloc.o: $(HT_BITMAP_SRC) $(wildcard kernel/*.h kernel/mm/*.h)

@@ -42,13 +42,33 @@
 void kinit(void);
 void *kalloc(void);
 void kfree(void *pa);
-uint64 kfreecount(void);
-void kmemstat(struct memstat *st);
+void kalloc_usage(struct memstat *st);
 int kalloc_check(void);
+
+// What kernel/mm/stat.c makes of kalloc_usage() for memstat().
+static void
+kmemstat(struct memstat *st)
+{
+  memset(st, 0, sizeof(*st));
+  kalloc_usage(st);
+}
+
+static uint64
+kfreecount(void)
+{
+  struct memstat st;
+  kmemstat(&st);
+  return st.free;
+}
 
 // ---- what the allocator needs from the rest of the kernel ----
 
 char kernel_end[MAXFRAMES * PGSIZE] __attribute__((aligned(PGSIZE)));
+
+// The frame array of lab frames (page.c), which kinit() lays out before the
+// bitmap: absent here, as in the starter before task 2.
+uint64 page_meta_end;
+void page_init(void) { }
 uint64 ram_base, ram_top;
 
 static struct {
@@ -91,9 +111,9 @@ kernel_memset(void *dst, int c, unsigned n)
   return memset(dst, c, n);
 }
 
-// The memory map (kernel/mm/memmap.c): why pa may never be allocated.
+// The memory map (kernel/mm/bootmem.c): why pa may never be allocated.
 char *
-memmap_reserved_why(uint64 pa)
+bootmem_reserved_why(uint64 pa)
 {
   if(pa < ram_base || pa >= ram_top)
     return "outside RAM";
@@ -129,7 +149,7 @@ static int
 allocatable(uint64 pa)
 {
   return pa % PGSIZE == 0 && pa >= bitmap_end && pa < ram_top &&
-         memmap_reserved_why(pa) == 0;
+         bootmem_reserved_why(pa) == 0;
 }
 
 // One boot's RAM: the kernel image pages, then nframes frames starting at

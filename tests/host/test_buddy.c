@@ -186,7 +186,6 @@ boot(const struct layout *l)
   memset(sim, 0, sizeof(sim));
   for(int i = 0; i < nframes; i++){
     sim[i].order = PAGE_ORDER_NONE;
-    sim[i].alloc_order = PAGE_ORDER_NONE;
     owner[i] = FREE;
   }
   for(int h = 0; h < l->nholes; h++)

@@ -10,8 +10,13 @@
 // struct page (see labs/frames/README.md).
 //
 // Frames that are never handed out (reserved): those the boot memory map
-// reserves (memmap.c) and the bitmap itself. Their bits stay 0 forever;
-// kfree() refuses them.
+// reserves (bootmem.c) and everything from the end of the kernel image to
+// the end of the bitmap. Their bits stay 0 forever; kfree() refuses them.
+//
+// kinit() calls page_init() (page.c) before it places the bitmap, and
+// puts the bitmap after the frame array that page_init() lays out: so the
+// array of lab frames, tasks 1-3, can be built and tested while this
+// bitmap still runs the machine.
 //
 // Locking: kmem.lock guards bits, nfree and hint.
 #include "types.h"
@@ -43,8 +48,8 @@ static char *
 frame_reserved_why(uint64 pa)
 {
   if(pa >= (uint64)end && pa < kmem.meta_end)
-    return "inside the frame bitmap";
-  return memmap_reserved_why(pa);
+    return "inside the frame array or the bitmap";
+  return bootmem_reserved_why(pa);
 }
 
 // Index of the lowest set bit of a nonzero word. (No libgcc in the kernel,
@@ -72,9 +77,11 @@ void
 kinit(void)
 {
   initlock(&kmem.lock, "kmem");
+  page_init();  // the frame array (lab frames); page_meta_end is 0 until it exists
   kmem.nframes = (ram_top - ram_base) / PGSIZE;
   kmem.nwords = (kmem.nframes + 63) / 64;
-  kmem.bits = (uint64*)PGROUNDUP((uint64)end);
+  uint64 after = page_meta_end > (uint64)end ? page_meta_end : (uint64)end;
+  kmem.bits = (uint64*)PGROUNDUP(after);
   kmem.meta_end = PGROUNDUP((uint64)kmem.bits + kmem.nwords * sizeof(uint64));
   memset(kmem.bits, 0, kmem.nwords * sizeof(uint64));
 
@@ -152,29 +159,12 @@ kfree(void *pa)
   release(&kmem.lock);
 }
 
-// Number of free frames now. Takes kmem.lock.
-uint64
-kfreecount(void)
-{
-  acquire(&kmem.lock);
-  uint64 n = kmem.nfree;
-  release(&kmem.lock);
-  return n;
-}
-
-// Fill *st for the memstat() system call. A bitmap cannot tell what a used
-// frame is used for, so by_use is 0. Takes kmem.lock.
+// A bitmap keeps no reference counts: the one reference goes, so does the
+// frame.
 void
-kmemstat(struct memstat *st)
+kput(void *pa)
 {
-  memset(st, 0, sizeof(*st));
-  acquire(&kmem.lock);
-  st->page_size = PGSIZE;
-  st->total = kmem.nframes;
-  st->free = kmem.nfree;
-  st->reserved = kmem.nreserved;
-  st->meta_bits = 1;
-  release(&kmem.lock);
+  kfree(pa);
 }
 
 // Contiguous blocks need records and orders (labs frames and buddy): a
@@ -197,38 +187,43 @@ free_pages(struct page *pg, int order)
   panic("free_pages: no block was ever allocated");
 }
 
-// Free blocks per order: a bitmap has no orders. Returns -1.
-int
-kbuddyinfo(struct buddyinfo *bi)
+// kmem.lock, for the reports in stat.c that read many frames at once.
+void
+kalloc_lock(void)
 {
-  return -1;
+  acquire(&kmem.lock);
 }
 
-// One character per `group` frames, for the groups from number `start`
-// on, into buf (at most n): free, reserved, or in use for an unknown
-// purpose. Returns how many it wrote. Takes kmem.lock.
-int
-kmemmap(char *buf, int n, uint64 start, uint64 group)
+void
+kalloc_unlock(void)
 {
-  int i = 0;
-
-  if(group == 0)
-    return 0;
-  acquire(&kmem.lock);
-  for(; i < n && (start + i) * group < kmem.nframes; i++){
-    uint64 nfree = 0, nres = 0, first = (start + i) * group;
-    for(uint64 f = first; f < first + group && f < kmem.nframes; f++){
-      if(kmem.bits[f / 64] & (1UL << (f % 64)))
-        nfree++;
-      else if(frame_reserved_why(ram_base + f * PGSIZE))
-        nres++;
-    }
-    uint64 nused = group - nfree - nres;
-    buf[i] = nfree >= nres && nfree >= nused ? MEMMAP_FREE :
-             nres >= nused ? MEMMAP_RESERVED : MEMMAP_USED;
-  }
   release(&kmem.lock);
-  return i;
+}
+
+// What a bitmap knows of the frame at pa: PG_FREE, PG_RESERVED, or 0 for
+// "in use, purpose unknown". Caller holds kmem.lock.
+int
+kalloc_frame_use_locked(uint64 pa)
+{
+  uint64 i = frame_index(pa);
+
+  if(kmem.bits[i / 64] & (1UL << (i % 64)))
+    return PG_FREE;
+  return frame_reserved_why(pa) ? PG_RESERVED : 0;
+}
+
+// Frame counts for memstat(). A bitmap cannot tell what a used frame is
+// used for, so by_use stays 0. Takes kmem.lock.
+void
+kalloc_usage(struct memstat *st)
+{
+  acquire(&kmem.lock);
+  st->page_size = PGSIZE;
+  st->total = kmem.nframes;
+  st->free = kmem.nfree;
+  st->reserved = kmem.nreserved;
+  st->meta_bits = 1;
+  release(&kmem.lock);
 }
 
 // Check the allocator's invariants: the free count matches the bits, and

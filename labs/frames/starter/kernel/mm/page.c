@@ -46,7 +46,7 @@ page_use(struct page *pg)
 
 // Change the frame's use. Caller holds kmem.lock (kalloc.c).
 void
-page_set_use(struct page *pg, int use)
+page_set_use_locked(struct page *pg, int use)
 {
 }
 
@@ -80,12 +80,4 @@ page_use_name(int use)
 void
 page_dump(struct page *pg)
 {
-}
-
-// The memmap() character (memstat.h) of the n frames from pa on: the use
-// most of them are put to.
-char
-page_memmap_char(uint64 pa, uint64 n)
-{
-  return '?';
 }

@@ -20,12 +20,12 @@ uint64 ram_base, ram_top; // RAM is [ram_base, ram_top)
 // Use the first RAM range of the device tree. Panics when the kernel image
 // does not lie inside it: nothing could work then.
 void
-memmap_init(void)
+bootmem_init(void)
 {
   ram_base = PGROUNDUP(bootinfo.ram[0].base);
   ram_top = PGROUNDDOWN(bootinfo.ram[0].base + bootinfo.ram[0].size);
   if(bootinfo.nram > 1)
-    printf("memmap: using only the first of %d RAM ranges\n", bootinfo.nram);
+    printf("bootmem: using only the first of %d RAM ranges\n", bootinfo.nram);
   KASSERT(KERNLINK >= ram_base && (uint64)end < ram_top,
           "kernel image [%p, %p) must lie inside RAM [%p, %p)",
           (void*)KERNLINK, (void*)end, (void*)ram_base, (void*)ram_top);
@@ -40,7 +40,7 @@ in_range(uint64 pa, uint64 base, uint64 size)
 
 // Why the frame holding pa may never be allocated, or 0 if it may.
 char *
-memmap_reserved_why(uint64 pa)
+bootmem_reserved_why(uint64 pa)
 {
   if(pa < ram_base || pa >= ram_top)
     return "outside RAM";

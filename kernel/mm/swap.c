@@ -1,0 +1,136 @@
+// The swap disk: the second virtio block device (slot SWAP_DISK), cut into
+// 4 KiB slots (swapslot.c keeps their reference counts).
+//
+// Found at boot: no disk, or one smaller than a slot, means the kernel
+// runs without swap and says so; it never panics for it. The slot counts
+// live in frames taken at boot, one per SWAP_SLOTS_PER_CHUNK slots.
+//
+// Pages are written and read whole, by slot, through the virtio driver,
+// which sleeps until the device has finished: no spinlock may be held
+// across swap_write() or swap_read().
+//
+// Locking: swap.lock guards the slot counts (struct swapslots).
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "defs.h"
+#include "mm/page.h"
+#include "mm/swap.h"
+
+#define SECTORS_PER_SLOT (PGSIZE / 512)
+
+static struct {
+  struct spinlock lock;
+  struct swapslots slots;
+} swap = { .lock = { 0, "swap", 0 } };
+
+// Slots on the swap disk and slots in use (0, 0 without swap). Takes swap.lock.
+void
+swap_usage(uint64 *total, uint64 *used)
+{
+  acquire(&swap.lock);
+  *total = swap.slots.nslots;
+  *used = swap.slots.nused;
+  release(&swap.lock);
+}
+
+// Write the frame at pa to slot (sleeps). Returns 0, or -1 on a disk error.
+static int
+swap_write(uint64 slot, uint64 pa)
+{
+  return virtio_disk_io(SWAP_DISK, slot * SECTORS_PER_SLOT, (void*)pa, PGSIZE, 1);
+}
+
+// Read slot into the frame at pa (sleeps). Returns 0, or -1 on a disk error.
+static int
+swap_read(uint64 slot, uint64 pa)
+{
+  return virtio_disk_io(SWAP_DISK, slot * SECTORS_PER_SLOT, (void*)pa, PGSIZE, 0);
+}
+
+// A page written to a slot reads back the same, through the driver; the
+// slot and both frames come back. Returns 0, or -1 after printing why.
+static int
+swap_check(void)
+{
+  char *out = kalloc(), *in = kalloc();
+  long slot = -1;
+  char *why = 0;
+
+  if(out == 0 || in == 0)
+    why = "no frames for the test";
+  else {
+    acquire(&swap.lock);
+    slot = swapslots_alloc(&swap.slots);
+    release(&swap.lock);
+    for(int i = 0; i < PGSIZE; i++)
+      out[i] = (i * 7 + 3) & 0xff;
+    memset(in, 0, PGSIZE);
+    if(slot < 0)
+      why = "no free slot";
+    else if(swap_write(slot, (uint64)out) < 0 || swap_read(slot, (uint64)in) < 0)
+      why = "disk error";
+    else if(memcmp(in, out, PGSIZE) != 0)
+      why = "the page read back from its slot differs from the one written";
+  }
+  if(slot >= 0){
+    acquire(&swap.lock);
+    swapslots_put(&swap.slots, slot);
+    if(swapslots_check(&swap.slots))
+      why = "slot counts wrong after the test";
+    release(&swap.lock);
+  }
+  if(out)
+    kfree(out);
+  if(in)
+    kfree(in);
+  if(why)
+    printf("swap_check: %s\n", why);
+  return why ? -1 : 0;
+}
+
+// Find the swap disk, set up its slots and check that a page written to
+// a slot reads back the same; a disk that fails is not used. Runs once,
+// in the first process (disk I/O sleeps), before /init.
+void
+swap_init(void)
+{
+  uint64 nslots = virtio_disk_capacity(SWAP_DISK) / SECTORS_PER_SLOT;
+
+  if(!virtio_disk_present(SWAP_DISK)){
+    printf("swap: no disk in virtio slot %d: running without swap\n", SWAP_DISK);
+    return;
+  }
+  if(nslots == 0){
+    printf("swap: the disk in virtio slot %d is smaller than one page: running without swap\n",
+           SWAP_DISK);
+    return;
+  }
+  if(nslots > SWAP_MAXCHUNK * SWAP_SLOTS_PER_CHUNK){
+    printf("swap: using the first %d MiB of the disk in virtio slot %d\n",
+           SWAP_MAXCHUNK * SWAP_SLOTS_PER_CHUNK / 256, SWAP_DISK);
+    nslots = SWAP_MAXCHUNK * SWAP_SLOTS_PER_CHUNK;
+  }
+  for(uint64 c = 0; c * SWAP_SLOTS_PER_CHUNK < nslots; c++){
+    uint8 *chunk = kalloc();
+    if(chunk == 0){
+      printf("swap: no memory for the counts of slots %d on: using fewer\n",
+             (int)(c * SWAP_SLOTS_PER_CHUNK));
+      nslots = c * SWAP_SLOTS_PER_CHUNK;
+      break;
+    }
+    memset(chunk, 0, PGSIZE);
+    swap.slots.chunk[c] = chunk;
+  }
+  swapslots_init(&swap.slots, nslots);
+  if(swap_check() < 0){
+    printf("swap: the disk in virtio slot %d failed its check: running without swap\n",
+           SWAP_DISK);
+    swap.slots.nslots = 0;
+    return;
+  }
+  printf("swap: %d slots (%d MiB) on virtio disk %d\n", (int)nslots,
+         (int)(nslots / 256), SWAP_DISK);
+}

@@ -1,0 +1,29 @@
+// The swap disk: slots (swapslot.c, pure logic) and the disk itself
+// (swap.c).
+#ifndef KERNEL_MM_SWAP_H
+#define KERNEL_MM_SWAP_H
+#include "types.h"
+
+#define SWAP_DISK 1                    // virtio slot of the swap disk (memlayout.h)
+#define SWAP_SLOTS_PER_CHUNK 4096      // one byte of count per slot: a frame of counts
+#define SWAP_MAXCHUNK 64               // at most 256 Ki slots: a 1 GiB swap disk
+
+struct swapslots {
+  uint8 *chunk[SWAP_MAXCHUNK];  // reference counts, SWAP_SLOTS_PER_CHUNK per chunk
+  uint64 nslots;                // slots on the disk
+  uint64 nused;                 // slots with a reference
+  uint64 hint;                  // where the next search starts (next fit)
+};
+
+// swapslot.c: caller holds the lock guarding the struct swapslots
+void            swapslots_init(struct swapslots *s, uint64 nslots);
+long            swapslots_alloc(struct swapslots *s);
+void            swapslots_dup(struct swapslots *s, uint64 slot);
+int             swapslots_put(struct swapslots *s, uint64 slot);
+int             swapslots_refs(struct swapslots *s, uint64 slot);
+int             swapslots_check(struct swapslots *s);
+
+// swap.c
+void            swap_init(void);
+void            swap_usage(uint64 *total, uint64 *used);
+#endif

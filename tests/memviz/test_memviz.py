@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Tests of tools/memviz.py and user/memwatch.c.
+
+- parsing: sample/count/map lines, unknown keys kept, cut lines skipped;
+- drawing a made-up run: both SVGs are well-formed XML and hold their
+  parts (titles, legend entries for the uses present, one grid cell per
+  map character, one line per key, the rate panel only with count lines);
+- a real run (unless --no-boot): boots the kernel, runs memwatch with its
+  default workload, and checks that the pictures show memory being used
+  and given back.
+
+    python3 tests/memviz/test_memviz.py [--no-boot]
+
+Prints `NAME: OK` or `NAME: FAIL why` per check, then `N passed, N failed`.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import memviz  # noqa: E402
+
+NS = "{http://www.w3.org/2000/svg}"
+RESULTS = []
+
+
+def check(name, ok, why=""):
+    RESULTS.append(bool(ok))
+    print("%s: %s" % (name, "OK" if ok else "FAIL " + why), flush=True)
+
+
+LOG = """$ memwatch
+sample t=10 total=1024 free=900 kernel=20 pagetable=4 user=0 reserved=100
+map t=10 first=0x80000000 group=16 RRRRRRRK........................................................
+count t=10 faults=0 cow=0
+sample t=20 total=1024 free=600 kernel=20 pagetable=8 user=296 reserved=100 swapped=5
+map t=20 first=0x80000000 group=16 RRRRRRRKPUUUUUUUUUUUUUUUUUU.....................................
+count t=20 faults=50 cow=4
+sample t=30 total=1024 free=90
+sample t=30 total=1024 fr
+map t=30 first=0x80000000 group=16 RRRRRRRKPUUUUUU@@
+count t=30 faults=80 cow=10
+sample t=40 total=1024 free=880 kernel=20 pagetable=4 user=20 reserved=100
+map t=40 first=0x80000000 group=16 RRRRRRRK...U....................................................
+memwatch: done
+"""
+
+
+def svg_root(path, name):
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as e:
+        check(name, False, str(e))
+        return None
+    check(name, root.tag == NS + "svg", root.tag)
+    return root
+
+
+def texts(root):
+    return [t.text or "" for t in root.iter(NS + "text")]
+
+
+def test_parse():
+    samples, counts, maps = memviz.parse(LOG)
+    check("parse/samples", [s["t"] for s in samples] == [10, 20, 30, 40]
+          and samples[1]["swapped"] == 5 and samples[2] == {
+              "t": 30, "total": 1024, "free": 90}, str(samples))
+    check("parse/counts", [c["faults"] for c in counts] == [0, 50, 80],
+          str(counts))
+    check("parse/maps-skip-garbled", [m[0] for m in maps] == [10, 20, 40]
+          and maps[0][1:3] == (0x80000000, 16), str([m[:3] for m in maps]))
+
+
+def test_draw(out):
+    samples, counts, maps = memviz.parse(LOG)
+    memviz.draw_map(maps, samples, os.path.join(out, "map.svg"))
+    memviz.draw_timeline(samples, counts, os.path.join(out, "timeline.svg"))
+    root = svg_root(os.path.join(out, "map.svg"), "draw/map-well-formed")
+    if root is not None:
+        t = texts(root)
+        check("draw/map-title", any("Physical memory by use" in s for s in t), t[:3])
+        legend = [g for g in root.iter(NS + "g") if g.get("class") == "legend"]
+        labels = [x.text for g in legend for x in g.iter(NS + "text")]
+        check("draw/map-legend", labels == ["free", "kernel", "page table",
+                                            "user", "reserved"], str(labels))
+        grids = [g for g in root.iter(NS + "g") if g.get("class") == "grid"]
+        cells = [len(list(g.iter(NS + "rect"))) for g in grids]
+        want = [len(maps[1][3]), len(maps[-1][3])]   # busiest, last
+        check("draw/map-grids", cells == want, "%s, not %s" % (cells, want))
+        strip = [g for g in root.iter(NS + "g") if g.get("class") == "strip"]
+        check("draw/map-over-time", len(strip) == 1 and
+              len(list(strip[0].iter(NS + "rect"))) >= 3 * 2, "no strip")
+        check("draw/map-addresses", "0x80000000" in t and "0x80200000" in t,
+              str(t))
+    root = svg_root(os.path.join(out, "timeline.svg"),
+                    "draw/timeline-well-formed")
+    if root is not None:
+        keys = [p.get("data-key") for p in root.iter(NS + "polyline")]
+        check("draw/timeline-every-key", keys == [
+            "free", "kernel", "pagetable", "user", "reserved", "swapped",
+            "faults", "cow"], str(keys))
+        check("draw/timeline-rates", any("Event rates" in s
+                                         for s in texts(root)), "")
+    memviz.draw_timeline(samples, [], os.path.join(out, "t2.svg"))
+    root = svg_root(os.path.join(out, "t2.svg"), "draw/timeline-no-counts")
+    if root is not None:
+        check("draw/timeline-no-rate-panel",
+              not any("Event rates" in s for s in texts(root)), "")
+
+
+def test_boot(out):
+    rc = memviz.main(["--out", out])
+    check("boot/memviz-runs", rc == 0, "status %d" % rc)
+    if rc:
+        return
+    with open(os.path.join(out, "memwatch.log")) as f:
+        samples, _counts, maps = memviz.parse(f.read())
+    free = [s["free"] for s in samples]
+    check("boot/samples", len(samples) >= 5 and len(maps) >= 5,
+          "%d samples, %d maps" % (len(samples), len(maps)))
+    check("boot/workload-uses-and-returns-memory",
+          min(free) < free[0] * 0.7 and free[-1] > free[0] * 0.95,
+          "free frames over time: %s" % free)
+    check("boot/user-frames-on-map", any("U" in m[3] for m in maps), "")
+    for name in ("map.svg", "timeline.svg"):
+        svg_root(os.path.join(out, name), "boot/%s-well-formed" % name)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--no-boot", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as out:
+        test_parse()
+        test_draw(out)
+        if not args.no_boot:
+            test_boot(os.path.join(out, "boot"))
+    passed = sum(RESULTS)
+    print("%d passed, %d failed" % (passed, len(RESULTS) - passed))
+    return 0 if passed == len(RESULTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+"""Pictures of physical memory over time (SVG, Python 3 stdlib only).
+
+Boots the kernel, runs `memwatch` (user/memwatch.c) with a workload in the
+shell, and draws what it sampled into two SVG files that open in any
+browser:
+
+  OUT/map.svg       the physical memory map, coloured by use: at the
+                    busiest sample and at the end, and every sample side
+                    by side (time left to right, addresses top to bottom)
+  OUT/timeline.svg  every counter of the `sample` lines over time (frames:
+                    free, kernel, page table, user, ... whatever keys the
+                    kernel reports), and, when memwatch prints `count`
+                    lines (cumulative event counters such as faults),
+                    their rates per second
+
+    tools/memviz.py [--out DIR] [--workload 'PROG ARGS'] [--interval TICKS]
+                    [--kernel-dir TREE] [--mem 128M] [--cpus 3]
+    tools/memviz.py --from memwatch.log --out DIR    (draw a saved run)
+
+`make memviz` runs it with the default workload into build/memviz/. The
+console transcript is saved as OUT/memwatch.log.
+"""
+
+import argparse
+import math
+import os
+import re
+import sys
+from xml.sax.saxutils import escape
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TICK_HZ = 100          # kernel/param.h
+
+# memmap() characters (kernel/memstat.h), their names and colours. Shared
+# and locked have no character yet; they are here for when memmap() draws
+# them.
+USES = [(".", "free", "#e9e9e9"), ("K", "kernel", "#3b6fb6"),
+        ("P", "page table", "#e08a2c"), ("U", "user", "#4aa35a"),
+        ("S", "shared", "#8a63b8"), ("L", "locked", "#c8413f"),
+        ("R", "reserved", "#6b6b6b"), ("#", "in use", "#a07850")]
+CHAR_COLOUR = {c: col for c, _n, col in USES}
+# Colours of timeline series by key; other keys take PALETTE in turn.
+KEY_COLOUR = {"free": "#9a9a9a", "kernel": "#3b6fb6", "pagetable": "#e08a2c",
+              "user": "#4aa35a", "shared": "#8a63b8", "locked": "#c8413f",
+              "reserved": "#6b6b6b", "used": "#a07850", "swapped": "#17a2b8"}
+PALETTE = ["#d6336c", "#b8860b", "#6f42c1", "#fd7e14", "#20c997", "#343a40"]
+FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
+
+
+# ---- parsing ----
+
+FIELD = re.compile(r"(\w+)=(0x[0-9a-fA-F]+|-?\d+)")
+
+
+def parse(text):
+    """(samples, counts, maps) from memwatch output: samples and counts are
+    lists of {key: int} (each has t), maps a list of (t, first, group,
+    chars). Lines that are cut or garbled are skipped."""
+    samples, counts, maps = [], [], []
+    for line in text.replace("\r", "").split("\n"):
+        words = line.strip().split(" ")
+        kind = words[0]
+        if kind in ("sample", "count"):
+            d = {}
+            for w in words[1:]:
+                m = FIELD.fullmatch(w)
+                if not m:
+                    d = None
+                    break
+                d[m.group(1)] = int(m.group(2), 0)
+            if d and "t" in d:
+                (samples if kind == "sample" else counts).append(d)
+        elif kind == "map" and len(words) == 5:
+            f = dict(FIELD.fullmatch(w).groups() for w in words[1:4]
+                     if FIELD.fullmatch(w))
+            chars = words[4]
+            if {"t", "first", "group"} <= set(f) and \
+                    all(c in CHAR_COLOUR or c == "?" for c in chars):
+                maps.append((int(f["t"], 0), int(f["first"], 0),
+                             int(f["group"], 0), chars))
+    return samples, counts, maps
+
+
+# ---- SVG helpers ----
+
+class Svg:
+    def __init__(self, width, height, title):
+        self.w, self.h = width, height
+        self.parts = ['<rect width="%d" height="%d" fill="white"/>'
+                      % (width, height)]
+        self.text(16, 28, title, size=18, weight="bold", cls="title")
+
+    def add(self, s):
+        self.parts.append(s)
+
+    def text(self, x, y, s, size=12, anchor="start", weight="normal",
+             cls=None, fill="#222"):
+        self.add('<text x="%.1f" y="%.1f" font-size="%d" text-anchor="%s" '
+                 'font-weight="%s" fill="%s"%s>%s</text>'
+                 % (x, y, size, anchor, weight, fill,
+                    ' class="%s"' % cls if cls else "", escape(str(s))))
+
+    def rect(self, x, y, w, h, fill, stroke=None):
+        self.add('<rect x="%.2f" y="%.2f" width="%.2f" height="%.2f" '
+                 'fill="%s"%s/>' % (x, y, w, h, fill,
+                                    ' stroke="%s"' % stroke if stroke else ""))
+
+    def legend(self, x, y, items, cls):
+        """items: (label, colour); a row of swatches from (x, y)."""
+        self.add('<g class="%s">' % cls)
+        for label, colour in items:
+            self.rect(x, y - 10, 14, 14, colour, stroke="#444")
+            self.text(x + 19, y + 2, label)
+            x += 30 + 7 * len(label)
+        self.add("</g>")
+
+    def save(self, path):
+        with open(path, "w") as f:
+            f.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+                    '<svg xmlns="http://www.w3.org/2000/svg" width="%d" '
+                    'height="%d" viewBox="0 0 %d %d" %s>\n%s\n</svg>\n'
+                    % (self.w, self.h, self.w, self.h, FONT,
+                       "\n".join(self.parts)))
+
+
+def kib(n):
+    return "%d MiB" % (n >> 20) if n >= 1 << 20 else "%d KiB" % (n >> 10)
+
+
+def nice_step(span, ticks=5):
+    """A round step (1, 2 or 5 times a power of ten) that cuts span into
+    about `ticks` parts."""
+    raw = max(span / ticks, 1e-9)
+    mag = 10.0 ** math.floor(math.log10(raw))
+    for m in (1, 2, 5, 10):
+        if raw <= m * mag:
+            return m * mag
+    return 10 * mag
+
+
+# ---- the map picture ----
+
+def draw_grid(svg, x0, y0, m, label, cell=10, per_row=32):
+    """One memmap() snapshot as a grid, 32 groups per row."""
+    t, first, group, chars = m
+    svg.text(x0, y0 - 8, "%s (t = %.2f s)" % (label, t / TICK_HZ), size=13,
+             weight="bold")
+    svg.add('<g class="grid">')
+    for i, c in enumerate(chars):
+        r, col = divmod(i, per_row)
+        svg.rect(x0 + 86 + col * cell, y0 + r * cell, cell - 1, cell - 1,
+                 CHAR_COLOUR.get(c, "black"))
+        if col == 0:
+            svg.text(x0 + 80, y0 + r * cell + cell - 1,
+                     "0x%x" % (first + i * group * 4096), size=10,
+                     anchor="end", fill="#555")
+    svg.add("</g>")
+    return y0 + ((len(chars) + per_row - 1) // per_row) * cell
+
+
+def draw_map(maps, samples, path):
+    """map.svg: snapshots at the busiest sample and at the end, then all
+    samples over time."""
+    busiest = maps[-1]
+    if samples:
+        top = min(samples, key=lambda s: s.get("free", 0))
+        busiest = min(maps, key=lambda m: abs(m[0] - top["t"]))
+    ncell = len(maps[-1][3])
+    rows = (ncell + 31) // 32
+    n = len(maps)
+    cw = max(3.0, min(14.0, 800.0 / n))
+    strip_h = max(256.0, float(ncell))
+    height = 96 + rows * 10 + 56 + strip_h + 50
+    svg = Svg(int(max(900, 100 + n * cw + 40)), int(height),
+              "Physical memory by use (memwatch, 1 cell = %d frames = %s)"
+              % (maps[-1][2], kib(maps[-1][2] * 4096)))
+    present = set("".join(m[3] for m in maps))
+    svg.legend(16, 56, [(name, col) for c, name, col in USES
+                        if c in present], "legend")
+    y = 96
+    bottom = draw_grid(svg, 16, y, busiest, "busiest moment")
+    draw_grid(svg, 460, y, maps[-1], "end of the run")
+    y = bottom + 56
+    svg.text(16, y - 10, "Over time: one column per sample, addresses "
+             "top (low) to bottom (high)", size=13, weight="bold")
+    x0 = 100
+    ch = strip_h / ncell
+    svg.add('<g class="strip">')
+    for k, (_t, _f, _g, chars) in enumerate(maps):
+        run_start = 0
+        for i in range(1, len(chars) + 1):       # merge equal cells
+            if i == len(chars) or chars[i] != chars[run_start]:
+                svg.rect(x0 + k * cw, y + run_start * ch, cw + 0.3,
+                         (i - run_start) * ch + 0.3,
+                         CHAR_COLOUR.get(chars[run_start], "black"))
+                run_start = i
+    svg.add("</g>")
+    first, group = maps[-1][1], maps[-1][2]
+    for frac in (0, 0.25, 0.5, 0.75, 1):
+        i = int(frac * (ncell - 1))
+        svg.text(x0 - 6, y + i * ch + 4, "0x%x" % (first + i * group * 4096),
+                 size=10, anchor="end", fill="#555")
+    t0 = maps[0][0]
+    span = max(1, maps[-1][0] - t0)
+    step = nice_step(span / TICK_HZ)
+    s = 0.0
+    while s * TICK_HZ <= span * (1 + 1e-9):
+        k = min(n - 1, int(round(s * TICK_HZ / span * (n - 1))))
+        svg.text(x0 + k * cw + cw / 2, y + strip_h + 16, "%gs" % round(s, 6),
+                 size=10, anchor="middle", fill="#555")
+        s += step
+    svg.text(x0 + n * cw / 2, y + strip_h + 34, "time since memwatch started",
+             size=11, anchor="middle")
+    svg.save(path)
+
+
+# ---- the timeline picture ----
+
+def series_keys(rows):
+    keys = []
+    for r in rows:
+        for k in r:
+            if k not in ("t", "total") and k not in keys:
+                keys.append(k)
+    return keys
+
+
+def plot_panel(svg, x0, y0, w, h, rows, keys, ylabel, values):
+    """A line chart of values(row, key) over rows' t, with axes, grid and
+    a legend under it. Returns the y below the panel."""
+    t0 = rows[0]["t"]
+    tspan = max(1, rows[-1]["t"] - t0)
+    ymax = max([values(r, k) for r in rows for k in keys] + [1])
+    ystep = nice_step(ymax)
+    ytop = ystep * (int(ymax / ystep) + 1)
+    svg.add('<g class="axes">')
+    svg.rect(x0, y0, w, h, "white", stroke="#888")
+    v = 0.0
+    while v <= ytop + 1e-9:
+        y = y0 + h - v / ytop * h
+        svg.add('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" '
+                'stroke="#ddd"/>' % (x0, y, x0 + w, y))
+        svg.text(x0 - 6, y + 4, "%g" % v, size=10, anchor="end", fill="#555")
+        v += ystep
+    tstep = nice_step(tspan / TICK_HZ)
+    s = 0.0
+    while s * TICK_HZ <= tspan * (1 + 1e-9):
+        x = x0 + s * TICK_HZ / tspan * w
+        svg.text(x, y0 + h + 15, "%gs" % round(s, 6), size=10, anchor="middle",
+                 fill="#555")
+        s += tstep
+    svg.add('<text transform="rotate(-90 %.1f %.1f)" x="%.1f" y="%.1f" '
+            'font-size="11" text-anchor="middle">%s</text>'
+            % (x0 - 58, y0 + h / 2, x0 - 58, y0 + h / 2, escape(ylabel)))
+    svg.add("</g>")
+    colours = {}
+    extra = iter(PALETTE * 4)
+    for k in keys:
+        colours[k] = KEY_COLOUR.get(k) or next(extra)
+        pts = " ".join("%.1f,%.1f" % (x0 + (r["t"] - t0) / tspan * w,
+                                      y0 + h - values(r, k) / ytop * h)
+                       for r in rows if k in r)
+        svg.add('<polyline class="series" data-key="%s" points="%s" '
+                'fill="none" stroke="%s" stroke-width="2"/>'
+                % (escape(k), pts, colours[k]))
+    svg.legend(x0, y0 + h + 40, [(k, colours[k]) for k in keys], "legend")
+    return y0 + h + 60
+
+
+def draw_timeline(samples, counts, path):
+    """timeline.svg: the sample keys in frames; rates of count keys."""
+    keys = series_keys(samples)
+    total = samples[-1].get("total")
+    h = 300
+    svg = Svg(1000, 60 + (h + 80) * (2 if counts else 1),
+              "Frames by use over time%s" % (
+                  " (of %d frames = %s)" % (total, kib(total * 4096))
+                  if total else ""))
+    y = plot_panel(svg, 90, 60, 860, h, samples, keys, "frames",
+                   lambda r, k: r.get(k, 0))
+    if len(counts) >= 2:
+        rates = []
+        for a, b in zip(counts, counts[1:]):
+            dt = max(1, b["t"] - a["t"]) / TICK_HZ
+            rates.append(dict({k: (b.get(k, 0) - a.get(k, 0)) / dt
+                               for k in b if k != "t"}, t=b["t"]))
+        svg.text(16, y + 26, "Event rates (per second, from count lines)",
+                 size=14, weight="bold")
+        plot_panel(svg, 90, y + 40, 860, h, rates, series_keys(rates),
+                   "events / s", lambda r, k: r.get(k, 0))
+    svg.save(path)
+
+
+# ---- running memwatch ----
+
+def run_memwatch(args):
+    """Boot, run memwatch, return the console transcript."""
+    sys.path.insert(0, os.path.join(ROOT, "grade"))
+    from qemu import PROMPT, Qemu, scaled
+    tree = os.path.abspath(args.kernel_dir)
+    cmd = "memwatch -i %d %s" % (args.interval, args.workload or "")
+    with Qemu(cpus=args.cpus, mem=args.mem,
+              kernel=os.path.join(tree, "kernel", "kernel"),
+              fsimg=os.path.join(tree, "fs.img")) as q:
+        q.expect(PROMPT, timeout=scaled(60))
+        mark = q.mark()
+        q.send(cmd.strip())
+        q.expect(r"memwatch: done", timeout=scaled(args.timeout))
+        return q.text_since(mark)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=os.path.join(ROOT, "build", "memviz"))
+    ap.add_argument("--from", dest="log", help="draw a saved memwatch log")
+    ap.add_argument("--workload", default="",
+                    help="program and arguments for memwatch to run")
+    ap.add_argument("--interval", type=int, default=10, help="ticks per sample")
+    ap.add_argument("--kernel-dir", default=ROOT)
+    ap.add_argument("--mem", default="128M")
+    ap.add_argument("--cpus", type=int, default=3)
+    ap.add_argument("--timeout", type=int, default=300)
+    args = ap.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    if args.log:
+        with open(args.log) as f:
+            text = f.read()
+    else:
+        text = run_memwatch(args)
+        with open(os.path.join(args.out, "memwatch.log"), "w") as f:
+            f.write(text)
+    samples, counts, maps = parse(text)
+    if len(samples) < 2 or not maps:
+        print("memviz: too few samples (%d samples, %d maps) to draw"
+              % (len(samples), len(maps)), file=sys.stderr)
+        return 1
+    draw_map(maps, samples, os.path.join(args.out, "map.svg"))
+    draw_timeline(samples, counts, os.path.join(args.out, "timeline.svg"))
+    print("memviz: %d samples over %.2f s -> %s/map.svg, %s/timeline.svg" % (
+        len(samples), (samples[-1]["t"] - samples[0]["t"]) / TICK_HZ,
+        args.out, args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
