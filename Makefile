@@ -172,7 +172,7 @@ grade:
 # FUZZ_SEED); `make check` runs a short one.
 FUZZ_ROUNDS ?= 3000
 fuzz-long:
-	FUZZ_ROUNDS=$(FUZZ_ROUNDS) python3 grade/grade-base.py --only fuzz
+	FUZZ_ROUNDS=$(FUZZ_ROUNDS) python3 grade/grade-hostile.py --only fuzz
 
 bench-boot: $K/kernel fs.img
 	python3 tools/bench-boot.py
