@@ -108,7 +108,7 @@ UPROGS = \
   $U/_cat $U/_echo $U/_forktest $U/_frametest $U/_free $U/_grep $U/_halt $U/_init \
   $U/_kill $U/_ln $U/_ls $U/_mkdir $U/_rm $U/_sh $U/_stressfs \
   $U/_usertests $U/_wc $U/_zombie \
-  $U/_memwatch
+  $U/_memwatch $U/_hostile $U/_fuzz
 
 # forktest must not pull in printf/malloc: it checks fork limits with a tiny image.
 $U/_forktest: $U/forktest.o $U/ulib.o $U/usys.o
@@ -170,6 +170,12 @@ check:
 grade:
 	python3 grade/run.py $(if $(T),'T=$(T)') $(GRADEFLAGS)
 
+# fuzz-long: the grader's two-fuzzer boot with many rounds (FUZZ_ROUNDS,
+# FUZZ_SEED); `make check` runs a short one.
+FUZZ_ROUNDS ?= 3000
+fuzz-long:
+	FUZZ_ROUNDS=$(FUZZ_ROUNDS) python3 grade/grade-hostile.py --only fuzz
+
 bench-boot: $K/kernel fs.img
 	python3 tools/bench-boot.py
 
@@ -188,7 +194,7 @@ clean:
 	rm -f $U/usys.S $(UPROGS) mkfs/mkfs fs.img swap.img
 	rm -rf tests/host/build
 
-.PHONY: all deps qemu qemu-gdb check grade bench-boot clean memviz gdb-tests
+.PHONY: all deps qemu qemu-gdb check grade bench-boot clean memviz gdb-tests fuzz-long
 
 # >>> complete tree only (tools/lab.py drops this block from student trees)
 # ---- labs (complete tree only) ----

@@ -8,6 +8,7 @@ Boots:
   cpus3    -smp 3 -m 128M: the same with three harts.
   mem32M   -smp 3 -m 32M:  the same in a small machine.
   mem512M  -smp 3 -m 512M: the same in a large machine.
+The hostile programs and the fuzzer are graded by grade-hostile.py.
 Run `python3 grade/grade-base.py --help` for the options.
 """
 
@@ -150,6 +151,15 @@ def console_procdump(s):
     s.expect(r"(?m)^\d+ [a-z]+ +sh\b.*\n", 10)
     s.match(s.since(start), r"^1 [a-z]+ +init\b", r"^\d+ [a-z]+ +sh\b")
     s.match(s.run("echo still here"), r"^still here$")
+
+
+@shell.test(2, parent=boot)
+def console_long_line(s):
+    """A line of 200 bytes is cut short but keeps its newline: the shell
+    answers and the next command works."""
+    s.sendline("echo " + "x" * 200)
+    s.expect(r"(?m)^\$ ", 10)
+    s.match(s.run("echo after-long-line"), r"^after-long-line$")
 
 
 @shell.test(4, parent=boot)

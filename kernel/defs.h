@@ -232,6 +232,7 @@ void            end_op(void);
 
 // fs/fs.c
 void            fsinit(int dev);
+void            fs_free_count(uint dev, uint *blocks, uint *inodes);
 int             dirlink(struct inode *dp, char *name, uint inum);
 struct inode*   dirlookup(struct inode *dp, char *name, uint *poff);
 struct inode*   ialloc(uint dev, short type);

@@ -154,6 +154,7 @@ kexec(char *path, char **argv)
     if(*s == '/')
       last = s + 1;
   safestrcpy(p->name, last, sizeof(p->name));
+  memset(&p->fp, 0, sizeof(p->fp)); // a new program starts with zeroed FP registers
 
   if(vm_commit(PGROUNDUP(sz) / PGSIZE) < 0)
     goto bad;

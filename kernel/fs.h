@@ -26,6 +26,14 @@ struct superblock {
 #define NDIRECT 12
 #define NINDIRECT (BSIZE / sizeof(uint))
 #define MAXFILE (NDIRECT + NINDIRECT)
+// Most directory entries (nlink) an inode may have; link() and mkdir()
+// refuse past it. Some limit is needed: nlink is a short, and 65,536
+// links would wrap it to 0, so iput() would free an inode that names
+// still point to. Any value up to 32767 would do; 250 (MINIX's choice
+// too) keeps the test of the limit (hostile linklimit) to a few seconds,
+// where 32767 links, each a logged disk operation, would take minutes.
+// It also caps a directory's subdirectories at 248 (each ".." is a link).
+#define MAXLINK 250
 
 // On-disk inode.
 struct dinode {

@@ -114,6 +114,7 @@ found:
   if((p->trapframe = (struct trapframe *)kalloc()) == 0)
     goto bad;
   memset(p->trapframe, 0, PGSIZE);
+  memset(&p->fp, 0, sizeof(p->fp));
   if((p->pagetable = proc_pagetable(p)) == 0)
     goto bad;
 
@@ -284,6 +285,7 @@ fork(void)
   np->sz = p->sz;
   np->heap_base = p->heap_base;
   *(np->trapframe) = *(p->trapframe);
+  np->fp = p->fp;        // saved by usertrap when p entered the kernel
   np->trapframe->a0 = 0; // fork returns 0 in the child
 
   for(int i = 0; i < NOFILE; i++)
@@ -513,11 +515,14 @@ wakeup(void *chan)
 }
 
 // Mark the process `pid` killed; it exits when it next returns to user
-// mode (or wakes from a sleep that checks). Returns 0, or -1 if no such pid.
+// mode (or wakes from a sleep that checks). Returns 0, or -1 if no such
+// pid or pid is init's: init reaps every orphan and must never exit.
 int
 kill(int pid)
 {
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
+    if(p == initproc)
+      continue;  // initproc is set once, before any kill can run
     acquire(&p->lock);
     if(p->pid == pid && p->state != UNUSED){
       p->killed = 1;

@@ -66,6 +66,15 @@ struct trapframe {
   /* 280 */ uint64 t6;
 };
 
+// A process's floating-point registers while it is not in user mode.
+// The offsets are part of fp_save/fp_restore in swtch.S.
+struct fpstate {
+  uint64 f[32];  // f0..f31, as 64-bit patterns
+  uint64 fcsr;   // rounding mode and exception flags
+};
+void fp_save(struct fpstate *);     // swtch.S
+void fp_restore(struct fpstate *);  // swtch.S
+
 enum procstate { UNUSED, USED, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
 
 // Per-process state.
@@ -89,6 +98,7 @@ struct proc {
                                //     the user stack when exec built the image
   pagetable_t pagetable;       // (-) user page table
   struct trapframe *trapframe; // (-) page for trampoline.S
+  struct fpstate fp;           // (-) FP registers, saved at each trap if dirty
   struct context context;      // (-) swtch() here to run the process
   struct file *ofile[NOFILE];  // (-) open files
   struct inode *cwd;           // (-) current directory

@@ -15,6 +15,13 @@
 #define SSTATUS_SPIE (1L << 5) // supervisor interrupts enabled before the trap
 #define SSTATUS_SIE (1L << 1)  // supervisor interrupts enabled now
 #define SSTATUS_SUM (1L << 18) // supervisor may access user pages
+// sstatus.FS (bits 14:13): the floating-point unit's state. Off makes
+// every FP instruction trap; the hart sets Dirty when one changes a
+// register, so the kernel learns whether there is anything to save.
+#define SSTATUS_FS       (3L << 13)
+#define SSTATUS_FS_OFF   (0L << 13)
+#define SSTATUS_FS_CLEAN (2L << 13)
+#define SSTATUS_FS_DIRTY (3L << 13)
 
 static inline uint64 r_sstatus(void) { return CSR_READ(sstatus); }
 static inline void w_sstatus(uint64 x) { CSR_WRITE(sstatus, x); }

@@ -36,3 +36,25 @@ swtch:
         ld s10, 96(a1)
         ld s11, 104(a1)
         ret
+
+# void fp_save(struct fpstate *s) / void fp_restore(struct fpstate *s)
+#
+# Copy f0..f31 and fcsr to or from *s (struct fpstate in proc.h). The
+# caller has the FP unit on (sstatus.FS not Off); see trap.c.
+.globl fp_save
+fp_save:
+        .irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+        fsd f\r, (\r*8)(a0)
+        .endr
+        frcsr t0
+        sd t0, 256(a0)
+        ret
+
+.globl fp_restore
+fp_restore:
+        .irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+        fld f\r, (\r*8)(a0)
+        .endr
+        ld t0, 256(a0)
+        fscsr t0
+        ret

@@ -100,6 +100,7 @@ uint64 sys_memmap(void);
 uint64 sys_kmemtest(void);
 uint64 sys_vmstat(void);
 uint64 sys_vmspace(void);
+uint64 sys_fsfree(void);
 
 static uint64 (*syscalls[])(void) = {
   [SYS_fork]    sys_fork,
@@ -130,6 +131,7 @@ static uint64 (*syscalls[])(void) = {
   [SYS_kmemtest] sys_kmemtest,
   [SYS_vmstat]  sys_vmstat,
   [SYS_vmspace] sys_vmspace,
+  [SYS_fsfree]  sys_fsfree,
 };
 
 void

@@ -31,4 +31,5 @@
 #define SYS_kmemtest 26 // test-only kernel allocations, kernel option selftest: int kmemtest(int cmd, int arg)
 #define SYS_vmstat  27  // memory-system counters: int vmstat(struct vmstat *)
 #define SYS_vmspace 28  // a process's address space by region: int vmspace(int pid, struct vmspace *)
+#define SYS_fsfree  29  // free disk blocks and inodes: int fsfree(uint counts[2])
 #endif

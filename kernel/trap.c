@@ -37,10 +37,12 @@ timer_arm(void)
 
 // Install the kernel trap vector and enable this hart's interrupts
 // (external, timer, software) in sie; sstatus.SIE stays off until the
-// scheduler turns it on.
+// scheduler turns it on. The FP unit is off in the kernel (OpenSBI
+// leaves it on): the kernel has no FP state of its own to keep.
 void
 trapinithart(void)
 {
+  w_sstatus((r_sstatus() & ~SSTATUS_FS) | SSTATUS_FS_OFF);
   w_stvec((uint64)kernelvec);
   w_sie(r_sie() | SIE_SEIE | SIE_STIE | SIE_SSIE);
   timer_arm();
@@ -66,6 +68,30 @@ scause_name(uint64 scause)
   return "unknown exception";
 }
 
+// Floating point: a process's FP registers are live in the hart only while
+// it is in user mode. On the way in, they are saved to p->fp, but only if
+// sstatus.FS says the program changed one since they were loaded (Dirty);
+// then the unit is turned off, so that the kernel, which runs other
+// processes before this one returns, cannot clobber or read them. On the
+// way out they are loaded from p->fp and FS is set to Clean.
+// Interrupts are off in both.
+static void
+fp_usertrap(struct proc *p)
+{
+  uint64 s = r_sstatus();
+  if((s & SSTATUS_FS) == SSTATUS_FS_DIRTY)
+    fp_save(&p->fp);
+  w_sstatus((s & ~SSTATUS_FS) | SSTATUS_FS_OFF);
+}
+
+static void
+fp_usertrapret(struct proc *p)
+{
+  w_sstatus((r_sstatus() & ~SSTATUS_FS) | SSTATUS_FS_CLEAN);
+  fp_restore(&p->fp);
+  w_sstatus((r_sstatus() & ~SSTATUS_FS) | SSTATUS_FS_CLEAN);
+}
+
 // Handle a trap from user mode: a system call, a device or timer interrupt,
 // a page fault (mm/fault.c), or another exception, which kills the process
 // with a message.
@@ -75,6 +101,7 @@ usertrap(void)
   int which_dev = 0;
 
   KASSERT((r_sstatus() & SSTATUS_SPP) == 0, "usertrap: trap not from user mode");
+  fp_usertrap(myproc());
 
   // Further traps come from the kernel now.
   w_stvec((uint64)kernelvec);
@@ -118,6 +145,7 @@ usertrapret(void)
   // From here until sret a trap would go to uservec in the wrong state.
   intr_off();
   w_stvec(TRAMPOLINE + (uservec - trampoline));
+  fp_usertrapret(p);
 
   // What uservec needs for the next trap into the kernel.
   p->trapframe->kernel_satp = r_satp();

@@ -29,8 +29,9 @@ open_console(void)
 }
 
 // Starts one shell and waits until it exits, reaping any orphan that exits
-// meanwhile. Returns the shell's exit status; exits init if fork or wait
-// fails, since the system cannot continue without them.
+// meanwhile. Returns the shell's exit status, or -1 if no shell could be
+// started. Init must never exit (the kernel cannot run without it), so a
+// full process table or memory is waited out, never given up on.
 static int
 run_shell(void)
 {
@@ -39,7 +40,7 @@ run_shell(void)
   pid = fork();
   if(pid < 0){
     printf("init: fork failed\n");
-    exit(1);
+    return -1;
   }
   if(pid == 0){
     exec("sh", sh_argv);
@@ -53,7 +54,7 @@ run_shell(void)
       return status;
     if(wpid < 0){
       printf("init: wait returned an error\n");
-      exit(1);
+      return -1;
     }
     // Some other child: an orphan the kernel handed to us. Just reap it.
   }
@@ -66,7 +67,8 @@ main(void)
   for(;;){
     printf("init: starting sh\n");
     if(run_shell() != 0){
-      // The shell failed (perhaps it is missing): do not spin restarting it.
+      // The shell failed (missing, or no slot or memory to start it):
+      // try again in a second rather than spin.
       sleep(100);
     }
   }

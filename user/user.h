@@ -41,6 +41,7 @@ int memmap(char*, int, int, int); // map of physical memory: buf, n, first group
 int kmemtest(int, int);         // test-only kernel allocations (kernel option selftest)
 int vmstat(struct vmstat*);     // memory-system counters (kernel/memstat.h); -1 on a bad pointer
 int vmspace(int, struct vmspace*); // address space of a process (0: this one) by region; -1 if none
+int fsfree(uint*);              // free disk blocks and free inodes, in [0] and [1]; -1 on a bad pointer
 
 // ulib.c
 int stat(const char*, struct stat*);

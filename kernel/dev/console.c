@@ -9,7 +9,10 @@
 //   r <= w <= e        buf[r..w) finished lines readers may take,
 //                      buf[w..e) the line still being edited.
 //
-// A line becomes readable on newline, on ^D, or when the ring is full.
+// A line becomes readable on newline or on ^D. The last free byte of the
+// ring is kept for one of those, so a line longer than the ring is cut
+// short but always ends: were the newline dropped, a reader waiting for
+// it (the shell) would wait forever.
 //
 // Locks: cons.lock guards buf, r, w and e. It is taken in the interrupt
 // handler, so it is a spinlock and nothing that can sleep or fault (copies
@@ -133,20 +136,22 @@ consoleread(int user_dst, uint64 dst, int n)
 }
 
 // Add the typed byte c to the line being edited, echo it, and hand the line
-// to readers when it is complete or the ring is full. Bytes beyond a full
-// ring are dropped. Lock rule: caller holds cons.lock.
+// to readers when it is complete. With one free byte left in the ring only
+// a line end is taken; other bytes are dropped. Lock rule: caller holds
+// cons.lock.
 static void
 inputbyte_locked(int c)
 {
   assert_held(&cons.lock);
-  if(c == 0 || cons.e - cons.r >= INPUT_BUF)
-    return;
   if(c == '\r')
     c = '\n';
+  int ends = c == '\n' || c == C('D');
+  if(c == 0 || cons.e - cons.r >= INPUT_BUF - (ends ? 0 : 1))
+    return;
   consputc(c);
   cons.buf[cons.e % INPUT_BUF] = c;
   cons.e++;
-  if(c == '\n' || c == C('D') || cons.e - cons.r == INPUT_BUF){
+  if(ends){
     cons.w = cons.e;
     wakeup(&cons.r);
   }

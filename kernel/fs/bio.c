@@ -70,8 +70,17 @@ binit(void)
 
 // Find the cached buffer for (dev, blockno), or recycle the least recently
 // used free buffer for it. Returns the buffer with its sleep lock held.
-// Panics if every buffer is in use: the log sizes NBUF so that cannot
-// happen to a well-formed file-system operation.
+//
+// Why a free buffer always exists (NBUF = LOGSIZE + 2*NPROC + 1): a
+// buffer is in use when the log pins it or a process holds it. The log
+// pins at most LOGSIZE blocks (begin_op admits an operation only while
+// its worst case still fits). A process holds at most two buffers at a
+// time: bmap holds the indirect block while balloc reads a bitmap block
+// or zeroes the new block, commit holds a log block and its home block,
+// and every other path holds one. Readers asleep on the disk hold theirs
+// too, so NPROC processes hold at most 2*NPROC. The old size, NBUF ==
+// LOGSIZE, left nothing once the log was full, and 40 readers with 3
+// writers ran it out.
 // Lock rule: takes and drops bcache.lock; may sleep on b->lock.
 static struct buf*
 bget(uint dev, uint blockno)
@@ -102,7 +111,7 @@ bget(uint dev, uint blockno)
       return b;
     }
   }
-  panic("bget: all %d buffers in use", NBUF);
+  panic("bget: all %d buffers in use, which the sizing above rules out", NBUF);
 }
 
 // Return a locked buffer holding the contents of block blockno of dev,

@@ -157,8 +157,10 @@ fileread(struct file *f, uint64 addr, int n)
 }
 
 // Write n bytes from user address addr to inode file f, in chunks small
-// enough that each fits one log transaction. Returns n, or -1 if any
-// chunk came up short.
+// enough that each fits one log transaction. Returns the bytes written:
+// fewer than n when the disk fills up, addr goes bad or the file reaches
+// its largest size part way (a caller must learn what did reach the
+// file), -1 when nothing could be written.
 // Lock rule: may sleep; each chunk is its own operation holding f->ip->lock.
 static int
 filewrite_inode(struct file *f, uint64 addr, int n)
@@ -185,11 +187,12 @@ filewrite_inode(struct file *f, uint64 addr, int n)
     iunlock(f->ip);
     end_op();
 
+    if(r > 0)
+      i += r;
     if(r != n1)
-      return -1; // disk full or bad address
-    i += r;
+      break; // disk full, bad address or the file size limit
   }
-  return n;
+  return (i > 0 || n == 0) ? i : -1;
 }
 
 // Write n bytes from user address addr to f. Returns the number of bytes

@@ -131,6 +131,28 @@ balloc(uint dev)
   return 0;
 }
 
+// Count the free data blocks and free inodes of dev, for tests that check
+// that nothing is lost on disk. A snapshot: operations may run meanwhile.
+// Lock rule: takes buffer locks one at a time; may sleep.
+void
+fs_free_count(uint dev, uint *blocks, uint *inodes)
+{
+  *blocks = *inodes = 0;
+  for(uint base = 0; base < sb.size; base += BPB){
+    struct buf *bp = bread(dev, BBLOCK(base, sb));
+    for(uint bi = 0; bi < BPB && base + bi < sb.size; bi++)
+      if((bp->data[bi / 8] & (1 << (bi % 8))) == 0)
+        (*blocks)++;
+    brelse(bp);
+  }
+  for(uint inum = ROOTINO + 1; inum < sb.ninodes; inum++){
+    struct buf *bp = bread(dev, IBLOCK(inum, sb));
+    if(((struct dinode *) bp->data + inum % IPB)->type == 0)
+      (*inodes)++;
+    brelse(bp);
+  }
+}
+
 // Mark block b free in the bitmap. Panics on a double free.
 // Lock rule: inside an operation.
 static void
@@ -165,7 +187,9 @@ iinit(void)
 static struct inode* iget(uint dev, uint inum);
 
 // Allocate an inode of the given type on dev: the first whose disk copy has
-// type 0. Returns it referenced but unlocked, or 0 if every inode is in use.
+// type 0. Returns it referenced but unlocked, or 0 if every inode is in
+// use on disk or in the inode table. The table slot is taken before the
+// disk inode is claimed, so a full table leaves nothing claimed on disk.
 // Lock rule: inside an operation.
 struct inode*
 ialloc(uint dev, short type)
@@ -174,11 +198,14 @@ ialloc(uint dev, short type)
     struct buf *bp = bread(dev, IBLOCK(inum, sb));
     struct dinode *dip = (struct dinode *) bp->data + inum % IPB;
     if(dip->type == 0){
-      memset(dip, 0, sizeof(*dip));
-      dip->type = type;
-      log_write(bp); // claim it on disk before anyone else can
+      struct inode *ip = iget(dev, inum);
+      if(ip != 0){
+        memset(dip, 0, sizeof(*dip));
+        dip->type = type;
+        log_write(bp); // claim it on disk before anyone else can
+      }
       brelse(bp);
-      return iget(dev, inum);
+      return ip;
     }
     brelse(bp);
   }
@@ -207,7 +234,9 @@ iupdate(struct inode *ip)
 
 // Return the in-memory inode for (dev, inum) with one more reference,
 // taking a free slot if it is not cached. Does not read the disk: ilock()
-// does. Panics if all NINODE slots are referenced.
+// does. Returns 0 if all NINODE slots are referenced: processes holding
+// files open can fill the table, and the system call that needs one more
+// must fail, not the kernel.
 // Lock rule: takes itable.lock.
 static struct inode*
 iget(uint dev, uint inum)
@@ -225,8 +254,10 @@ iget(uint dev, uint inum)
     if(empty == 0 && ip->ref == 0)
       empty = ip;
   }
-  if(empty == 0)
-    panic("iget: all %d in-memory inodes in use", NINODE);
+  if(empty == 0){
+    release(&itable.lock);
+    return 0;
+  }
 
   ip = empty;
   ip->dev = dev;
@@ -439,19 +470,19 @@ readi(struct inode *ip, int user_dst, uint64 dst, uint off, uint n)
 
 // Copy n bytes from src (a user address if user_src is 1) into ip at
 // offset off, growing the file as needed. Returns the number of bytes
-// written, which is less than n if the disk fills up or src goes bad
-// part way; -1 if off lies past the end of the file or the write would
-// pass MAXFILE blocks.
+// written, which is less than n if the disk fills up, src goes bad part
+// way, or the file reaches MAXFILE blocks; -1 if off lies past the end of
+// the file or at MAXFILE blocks already.
 // Lock rule: caller holds ip->lock, inside an operation.
 int
 writei(struct inode *ip, int user_src, uint64 src, uint off, uint n)
 {
   uint tot, m;
 
-  if(off > ip->size || off + n < off)
+  if(off > ip->size || off + n < off || off >= MAXFILE * BSIZE)
     return -1;
   if(off + n > MAXFILE * BSIZE)
-    return -1;
+    n = MAXFILE * BSIZE - off;
 
   for(tot = 0; tot < n; tot += m, off += m, src += m){
     uint addr = bmap(ip, off / BSIZE);
@@ -481,44 +512,52 @@ namecmp(const char *s, const char *t)
   return strncmp(s, t, DIRSIZ);
 }
 
-// Look for name in directory dp. Returns its inode, referenced and
-// unlocked, storing the entry's byte offset in *poff if poff is not 0;
-// returns 0 if there is no such entry.
+// Find the entry name in directory dp. Returns its inode number, storing
+// the entry's byte offset in *poff if poff is not 0, or 0 if there is none.
 // Lock rule: caller holds dp->lock.
-struct inode*
-dirlookup(struct inode *dp, char *name, uint *poff)
+static uint
+dirfind(struct inode *dp, char *name, uint *poff)
 {
   struct dirent de;
 
-  KASSERT(dp->type == T_DIR, "dirlookup in non-directory inode %d", dp->inum);
+  KASSERT(dp->type == T_DIR, "dirfind in non-directory inode %d", dp->inum);
   for(uint off = 0; off < dp->size; off += sizeof(de)){
     if(readi(dp, 0, (uint64) &de, off, sizeof(de)) != sizeof(de))
-      panic("dirlookup: short read of directory %d", dp->inum);
-    if(de.inum == 0)
-      continue;
-    if(namecmp(name, de.name) == 0){
+      panic("dirfind: short read of directory %d", dp->inum);
+    if(de.inum != 0 && namecmp(name, de.name) == 0){
       if(poff)
         *poff = off;
-      return iget(dp->dev, de.inum);
+      return de.inum;
     }
   }
   return 0;
 }
 
+// Look for name in directory dp. Returns its inode, referenced and
+// unlocked, storing the entry's byte offset in *poff if poff is not 0;
+// returns 0 if there is no such entry or the inode table is full.
+// Lock rule: caller holds dp->lock.
+struct inode*
+dirlookup(struct inode *dp, char *name, uint *poff)
+{
+  uint inum = dirfind(dp, name, poff);
+  return inum ? iget(dp->dev, inum) : 0;
+}
+
 // Add the entry (name, inum) to directory dp, reusing a free slot if there
-// is one. Returns 0, or -1 if name is already there or the disk is full.
+// is one. Returns 0, or -1 if name is already there, the disk is full, or
+// dp has been removed (nlink 0): an entry in a removed directory could
+// never be reached to be unlinked, so its inode and blocks would be lost
+// when the directory is freed on its last reference.
 // Lock rule: caller holds dp->lock, inside an operation.
 int
 dirlink(struct inode *dp, char *name, uint inum)
 {
   struct dirent de;
-  struct inode *ip;
   uint off;
 
-  if((ip = dirlookup(dp, name, 0)) != 0){
-    iput(ip);
+  if(dp->nlink == 0 || dirfind(dp, name, 0) != 0)
     return -1;
-  }
 
   for(off = 0; off < dp->size; off += sizeof(de)){
     if(readi(dp, 0, (uint64) &de, off, sizeof(de)) != sizeof(de))
@@ -580,6 +619,8 @@ namex(char *path, int parent, char *name)
     ip = iget(ROOTDEV, ROOTINO);
   else
     ip = idup(myproc()->cwd);
+  if(ip == 0)
+    return 0;
 
   while((path = skipelem(path, name)) != 0){
     ilock(ip);

@@ -146,7 +146,7 @@ sys_link(void)
     return -1;
   }
   ilock(ip);
-  if(ip->type == T_DIR){
+  if(ip->type == T_DIR || ip->nlink >= MAXLINK){
     iunlockput(ip);
     end_op();
     return -1;
@@ -290,7 +290,9 @@ create(char *path, short type, short major, short minor)
     return 0;
   }
 
-  if((ip = ialloc(dp->dev, type)) == 0){
+  // A new directory's ".." is one more link to dp.
+  if((type == T_DIR && dp->nlink >= MAXLINK) ||
+     (ip = ialloc(dp->dev, type)) == 0){
     iunlockput(dp);
     return 0;
   }
@@ -537,4 +539,17 @@ bad:
   fileclose(rf);
   fileclose(wf);
   return -1;
+}
+
+// int fsfree(uint counts[2]): free data blocks and free inodes of the root
+// disk. Returns 0, or -1 if counts is a bad address.
+uint64
+sys_fsfree(void)
+{
+  uint64 addr;
+  uint counts[2];
+
+  argaddr(0, &addr);
+  fs_free_count(ROOTDEV, &counts[0], &counts[1]);
+  return copyout(myproc()->pagetable, addr, (char *)counts, sizeof(counts));
 }
