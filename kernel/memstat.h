@@ -19,6 +19,8 @@ struct memstat {
   uint64 committed;   // pages promised to user address spaces (sum of their sizes)
   uint64 commit_limit; // most pages that may be promised (overcommit=never), 0 for no limit
   uint64 shared;      // user frames mapped more than once (lab cow: shared copy-on-write)
+  uint64 swap_slots;  // page-sized slots on the swap disk, 0 without one (lab swap)
+  uint64 swap_used;   // slots holding a page some process still maps (lab swap)
 };
 
 // What the buddyinfo() system call reports: free blocks per order, like
@@ -53,6 +55,7 @@ enum {
   VMSTAT_SWAP_IN,       // lab swap: pages read back from the swap disk
   VMSTAT_SWAP_OUT,      // lab swap: pages written to the swap disk
   VMSTAT_RECLAIM_SCAN,  // lab swap: frames the clock hand looked at
+  VMSTAT_OOM_KILL,      // lab swap: processes killed because RAM and swap were full
   NVMSTAT
 };
 // The counters' names, for programs that print them: index by VMSTAT_*.
@@ -62,6 +65,7 @@ enum {
   [VMSTAT_FAULT_OOM] "fault_oom", [VMSTAT_COW_COPY] "cow_copy",               \
   [VMSTAT_COW_REUSE] "cow_reuse", [VMSTAT_SWAP_IN] "swap_in",                 \
   [VMSTAT_SWAP_OUT] "swap_out", [VMSTAT_RECLAIM_SCAN] "reclaim_scan",         \
+  [VMSTAT_OOM_KILL] "oom_kill",                                               \
 }
 #define VMSTAT_MAX 32     // room in the structure for counters to come
 struct vmstat {

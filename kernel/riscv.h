@@ -105,6 +105,13 @@ typedef uint64 *pagetable_t; // 512 PTEs
 #define PTE_RSW0 (1L << 8) // reserved for software: labs use these
 #define PTE_RSW1 (1L << 9)
 #define PTE_COW  PTE_RSW0  // lab cow: shared copy-on-write, writable once private
+// Lab swap: a PTE with V clear is ignored by the hardware, so the kernel
+// may keep anything in it. A page on swap is V=0, PTE_SWAP set, its slot
+// number where the frame number would be, and its other flags (U R W X
+// COW) kept for when it comes back.
+#define PTE_SWAP PTE_RSW1
+#define SLOT2PTE(slot) (((uint64)(slot)) << 10)
+#define PTE2SLOT(pte) ((pte) >> 10)
 
 // shift a physical address to the right place for a PTE, and back.
 #define PA2PTE(pa) ((((uint64)(pa)) >> 12) << 10)

@@ -20,6 +20,7 @@
 #include "spinlock.h"
 #include "defs.h"
 #include "mm/page.h"
+#include "mm/swap.h"
 
 static uint64 counters[NVMSTAT]; // atomic: vmstat_count()
 
@@ -136,6 +137,7 @@ kmemstat(struct memstat *st)
   st->commit_limit = commit_limit();
   release(&commit.lock);
   st->shared = shared_frames();
+  swap_usage(&st->swap_slots, &st->swap_used);
 }
 
 // Number of free frames now. Takes kmem.lock.
