@@ -92,6 +92,7 @@ struct page*    alloc_pages_as(int order, int use);
 void            free_pages(struct page *pg, int order);
 int             kalloc_check(void);
 void            kalloc_usage(struct memstat *st);
+uint64          kalloc_nfree(void);
 void            kalloc_lock(void);
 void            kalloc_unlock(void);
 int             kalloc_frame_use_locked(uint64 pa);
@@ -112,6 +113,11 @@ void            fault_init(void);
 char*           fault_resolve(struct proc *p, uint64 va, enum fault_access access);
 void            fault_user(struct proc *p, uint64 scause, uint64 va);
 int             fault_zero_frame(uint64 pa);
+
+// mm/reclaim.c
+void            reclaim_init(void);
+void            reclaim_forget(struct page *pg);
+void*           user_frame_alloc(uint64 va, int oom);
 
 // mm/selftest.c
 void            selftest_run(void);
@@ -137,6 +143,8 @@ void            uvmfree(pagetable_t pagetable, uint64 heap_base, uint64 sz);
 #define UVM_HOLES 2     // uvmunmap: pages that are not mapped are expected
 void            uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int flags);
 void            uvmspace(pagetable_t pagetable, uint64 heap_base, uint64 sz, struct vmspace *vs);
+#define PSS_ONE 1024    // uvmfootprint()'s unit: 1/PSS_ONE of a page
+void            uvmfootprint(pagetable_t pagetable, uint64 sz, uint64 *ram, uint64 *swapped);
 void            uvmclear(pagetable_t pagetable, uint64 va);
 int             copyout(pagetable_t pagetable, uint64 dstva, char *src, uint64 len);
 int             copyin(pagetable_t pagetable, char *dst, uint64 srcva, uint64 len);

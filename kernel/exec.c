@@ -158,11 +158,13 @@ kexec(char *path, char **argv)
 
   if(vm_commit(PGROUNDUP(sz) / PGSIZE) < 0)
     goto bad;
+  acquire(&p->vmlock);   // reclaim sees the new image from now on, not the old
   pagetable_t oldpagetable = p->pagetable;
   uint64 oldsz = p->sz, oldheap = p->heap_base;
   p->pagetable = pagetable;
   p->sz = sz;
   p->heap_base = sz;  // the heap starts right above the stack
+  release(&p->vmlock);
   p->trapframe->epc = elf.entry;
   p->trapframe->sp = sp;
   proc_freepagetable(oldpagetable, oldheap, oldsz);

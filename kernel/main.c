@@ -83,6 +83,7 @@ main(uint64 hartid, uint64 dtb)
   print_boot_banner(hartid);
   kinit();          // physical frame allocator
   fault_init();     // the shared zero frame
+  reclaim_init();   // the LRU list (lab swap)
   kvminit();        // kernel page table
   kvminithart();    // turn on paging
   procinit();       // process table

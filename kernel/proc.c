@@ -52,6 +52,7 @@ procinit(void)
   initlock(&wait_lock, "wait_lock");
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     initlock(&p->lock, "proc");
+    initlock(&p->vmlock, "vmlock");
     p->state = UNUSED;
     p->kstack = KSTACK((int)(p - proc));
   }
@@ -115,8 +116,12 @@ found:
     goto bad;
   memset(p->trapframe, 0, PGSIZE);
   memset(&p->fp, 0, sizeof(p->fp));
-  if((p->pagetable = proc_pagetable(p)) == 0)
+  pagetable_t pagetable = proc_pagetable(p);
+  if(pagetable == 0)
     goto bad;
+  acquire(&p->vmlock);
+  p->pagetable = pagetable;
+  release(&p->vmlock);
 
   memset(&p->context, 0, sizeof(p->context));
   p->context.ra = (uint64)forkret;
@@ -129,6 +134,24 @@ bad:
   return 0;
 }
 
+// Free p's user memory and page table, taking the page table out of
+// reclaim's sight first (under p->vmlock).
+static void
+proc_freemem(struct proc *p)
+{
+  acquire(&p->vmlock);
+  pagetable_t pagetable = p->pagetable;
+  uint64 sz = p->sz, heap_base = p->heap_base;
+  p->pagetable = 0;
+  p->sz = 0;
+  p->heap_base = 0;
+  release(&p->vmlock);
+  if(pagetable){
+    proc_freepagetable(pagetable, heap_base, sz);
+    vm_uncommit(PGROUNDUP(sz) / PGSIZE);
+  }
+}
+
 // Return a slot to UNUSED, freeing its user memory. p->lock must be held.
 static void
 freeproc(struct proc *p)
@@ -137,13 +160,7 @@ freeproc(struct proc *p)
   if(p->trapframe)
     kfree(p->trapframe);
   p->trapframe = 0;
-  if(p->pagetable){
-    proc_freepagetable(p->pagetable, p->heap_base, p->sz);
-    vm_uncommit(PGROUNDUP(p->sz) / PGSIZE);
-  }
-  p->pagetable = 0;
-  p->sz = 0;
-  p->heap_base = 0;
+  proc_freemem(p);
   p->pid = 0;
   p->parent = 0;
   p->name[0] = 0;
@@ -250,14 +267,20 @@ growproc(long n)
   } else if(n < 0){
     if((uint64)-n > sz)
       return -1;
+    acquire(&p->vmlock);
     sz = uvmdealloc(p->pagetable, sz, sz + n);
     vm_uncommit((PGROUNDUP(p->sz) - PGROUNDUP(sz)) / PGSIZE);
     // xv6 lets a process shrink into its stack and text; what grows back
     // from there is heap (lazy, may have holes) like the rest.
     if(sz < p->heap_base)
       p->heap_base = sz;
+    p->sz = sz;
+    release(&p->vmlock);
+    return 0;
   }
+  acquire(&p->vmlock);
   p->sz = sz;
+  release(&p->vmlock);
   return 0;
 }
 
@@ -276,14 +299,23 @@ fork(void)
     release(&np->lock);
     return -1;
   }
-  if(uvmcopy(p->pagetable, np->pagetable, p->heap_base, p->sz) < 0){
+  // Reclaim may be changing the parent's PTEs, and sees the child's as
+  // soon as they exist: the copy runs under both address-space locks.
+  acquire(&p->vmlock);
+  acquire(&np->vmlock);
+  int copied = uvmcopy(p->pagetable, np->pagetable, p->heap_base, p->sz);
+  if(copied == 0){
+    np->sz = p->sz;
+    np->heap_base = p->heap_base;
+  }
+  release(&np->vmlock);
+  release(&p->vmlock);
+  if(copied < 0){
     vm_uncommit(PGROUNDUP(p->sz) / PGSIZE);
     freeproc(np);
     release(&np->lock);
     return -1;
   }
-  np->sz = p->sz;
-  np->heap_base = p->heap_base;
   *(np->trapframe) = *(p->trapframe);
   np->fp = p->fp;        // saved by usertrap when p entered the kernel
   np->trapframe->a0 = 0; // fork returns 0 in the child
@@ -340,6 +372,10 @@ exit(int status)
   end_op();
   p->cwd = 0;
   selftest_exit(p); // test-only kernel blocks it holds become orphans
+  // Give the memory back now, not when the parent waits: a parent may
+  // never wait, and the out-of-memory killer counts on a victim's memory
+  // coming back when it exits. This runs on the kernel page table.
+  proc_freemem(p);
 
   acquire(&wait_lock);
   reparent(p);
@@ -370,13 +406,14 @@ wait(uint64 addr)
       acquire(&pp->lock);
       havekids = 1;
       if(pp->state == ZOMBIE){
-        int pid = pp->pid;
-        int bad = addr != 0 &&
-          copyout(p->pagetable, addr, (char *)&pp->xstate, sizeof(pp->xstate)) < 0;
+        int pid = pp->pid, xstate = pp->xstate;
         freeproc(pp);
         release(&pp->lock);
         release(&wait_lock);
-        return bad ? -1 : pid;
+        // With no spinlock held: the copy may fault the page in (and sleep).
+        if(addr != 0 && copyout(p->pagetable, addr, (char *)&xstate, sizeof(xstate)) < 0)
+          return -1;
+        return pid;
       }
       release(&pp->lock);
     }
@@ -550,7 +587,9 @@ procvmspace(int pid, struct vmspace *vs)
   memset(vs, 0, sizeof(*vs));
   if(pid == 0 || pid == me->pid){
     vs->pid = me->pid;
+    acquire(&me->vmlock);
     uvmspace(me->pagetable, me->heap_base, me->sz, vs);
+    release(&me->vmlock);
     return 0;
   }
   for(int tries = 0; tries < 100; tries++){
@@ -567,7 +606,9 @@ procvmspace(int pid, struct vmspace *vs)
         break;
       }
       vs->pid = pid;
+      acquire(&p->vmlock);
       uvmspace(p->pagetable, p->heap_base, p->sz, vs);
+      release(&p->vmlock);
       release(&p->lock);
       return 0;
     }

@@ -26,10 +26,16 @@
 // a frame of the writer's own, or, when no one else holds the frame any
 // more, simply makes it writable again.
 //
+// Lab swap: a PTE that names a swap slot (PTE_SWAP) is read back into a
+// fresh frame of the process's own.
+//
 // Locking: a fault changes only the faulting process's own page table,
-// from its own kernel thread, so it needs no lock of its own. The zero
-// frame is set at boot and read-only afterwards. Reference counts are
-// atomic (page.c): see fault_cow() for why that is enough.
+// from its own kernel thread, but reclaim (lab swap) may turn the
+// process's valid PTEs into swap PTEs at any time: PTEs are looked at and
+// changed under p->vmlock, and frames are allocated (which may reclaim
+// and sleep) with it released. The zero frame is set at boot and
+// read-only afterwards. Reference counts are atomic (page.c): see
+// fault_cow() for why that is enough.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -40,6 +46,7 @@
 #include "inject.h"
 #include "defs.h"
 #include "mm/page.h"
+#include "mm/swap.h"
 
 static uint64 zero_frame; // physical address of the shared zero frame
 
@@ -71,6 +78,8 @@ fault_diagnose(struct proc *p, uint64 va, enum fault_access access)
   if(va >= MAXVA)
     return "address beyond the user address space";
   pte_t *pte = walk(p->pagetable, va, 0);
+  if(pte && (*pte & PTE_SWAP) && (*pte & PTE_U) == 0)
+    return "not a user page (stack guard, trapframe or trampoline)";
   if(pte == 0 || (*pte & PTE_V) == 0)
     return "not mapped";
   if((*pte & PTE_U) == 0)
@@ -85,25 +94,33 @@ fault_diagnose(struct proc *p, uint64 va, enum fault_access access)
 }
 
 #ifdef SOL_LAZY
-// Map a fresh zeroed frame of p's own, writable, at page va; pte is the
-// PTE there when one is valid (a zero-page mapping to replace), else 0.
-// Returns 0, or -1 when out of memory.
+// Map a fresh zeroed frame of p's own, writable, at page va, where there
+// is nothing yet or (zero set) the zero frame. The frame is taken before
+// the address-space lock (taking it may reclaim and sleep); only p itself
+// maps pages into its table, so what was there is still there after.
+// Returns 1, or -1 when out of memory.
 static int
-map_fresh(struct proc *p, uint64 va, pte_t *pte)
+map_fresh(struct proc *p, uint64 va, int zero)
 {
-  void *mem = kalloc_as(PG_USER);
+  void *mem = user_frame_alloc(va, 1);
   if(mem == 0)
     return -1;
   memset(mem, 0, PGSIZE);
-  if(pte){
+  acquire(&p->vmlock);
+  pte_t *pte = walk(p->pagetable, va, 0);
+  if(zero){
+    KASSERT(pte && fault_zero_frame(PTE2PA(*pte)), "map_fresh: va %p no longer maps the zero frame",
+            (void*)va);
     *pte = PA2PTE(mem) | PTE_R | PTE_W | PTE_U | PTE_V;
     sfence_vma(); // this hart may still hold the read-only translation
   } else if(mappages(p->pagetable, va, PGSIZE, (uint64)mem, PTE_R | PTE_W | PTE_U) != 0){
-    kfree(mem); // no frame for a page-table page
+    release(&p->vmlock);
+    kput(mem); // no frame for a page-table page
     return -1;
   }
+  release(&p->vmlock);
   vmstat_count(VMSTAT_FAULT_FRESH);
-  return 0;
+  return 1;
 }
 
 // Lab lazy: resolve a fault on page va of p's heap. Returns 1 when
@@ -115,19 +132,25 @@ fault_lazy(struct proc *p, uint64 va, enum fault_access access)
 {
   if(va < p->heap_base || va >= PGROUNDUP(p->sz) - (BUG_SBRK ? PGSIZE : 0))
     return 0;
+  acquire(&p->vmlock);
   pte_t *pte = walk(p->pagetable, va, 0);
-  if(pte && (*pte & PTE_V)){
-    // Only a write to the zero frame is ours: the page was read, not written.
-    if(access != FAULT_WRITE || !fault_zero_frame(PTE2PA(*pte)))
-      return 0;
-    return map_fresh(p, va, pte) == 0 ? 1 : -1;
+  pte_t e = pte ? *pte : 0;
+  int r = 0;
+  if(e == 0 && access != FAULT_WRITE){
+    // A read of an untouched page: the zero frame, shared, read-only.
+    r = mappages(p->pagetable, va, PGSIZE, zero_frame, PTE_R | PTE_U) == 0 ? 1 : -1;
+    if(r > 0)
+      vmstat_count(VMSTAT_FAULT_ZERO);
   }
-  if(access == FAULT_WRITE)
-    return map_fresh(p, va, 0) == 0 ? 1 : -1;
-  if(mappages(p->pagetable, va, PGSIZE, zero_frame, PTE_R | PTE_U) != 0)
-    return -1;
-  vmstat_count(VMSTAT_FAULT_ZERO);
-  return 1;
+  release(&p->vmlock);
+  if(r != 0)
+    return r;
+  if(e == 0)
+    return map_fresh(p, va, 0);
+  // Only a write to the zero frame is ours: the page was read, not written.
+  if(access == FAULT_WRITE && (e & PTE_V) && fault_zero_frame(PTE2PA(e)))
+    return map_fresh(p, va, 1);
+  return 0;
 }
 #else
 // Lab lazy: resolve a fault on page va of p's heap [p->heap_base, p->sz).
@@ -145,36 +168,58 @@ fault_lazy(struct proc *p, uint64 va, enum fault_access access)
 // copy-on-write. Returns 1 when resolved, 0 when it is not a COW fault,
 // -1 when out of memory.
 //
-// No lock, only the atomic reference count: a count of 1 means p's PTE is
-// the only mapping, and only p itself could add another (by forking, and
-// p is busy here), so taking the frame back is safe. A count above 1 may
-// drop while we copy (the other holder writes or exits): then both end
-// with a copy of their own and the last kput() frees the original, or the
-// other one finds a count of 1 and takes the original back. Our reference
-// keeps the frame alive until our own kput().
+// No lock guards the reference count, only atomics: a count of 1 means
+// p's PTE is the only mapping, and only p itself could add another (by
+// forking, and p is busy here), so taking the frame back is safe. A count
+// above 1 may drop while we copy (the other holder writes or exits): then
+// both end with a copy of their own and the last kput() frees the
+// original, or the other one finds a count of 1 and takes the original
+// back. p->vmlock keeps reclaim away from p's PTE while we look at it; we
+// copy with it released (taking a frame may reclaim and sleep), holding a
+// reference of our own so the original cannot be freed meanwhile, and
+// install the copy only if the PTE is still the one we copied from.
 static int
 fault_cow(struct proc *p, uint64 va, enum fault_access access)
 {
+  acquire(&p->vmlock);
   pte_t *pte = walk(p->pagetable, va, 0);
-
   if(access != FAULT_WRITE || pte == 0 ||
-     (*pte & (PTE_V | PTE_U | PTE_COW)) != (PTE_V | PTE_U | PTE_COW))
+     (*pte & (PTE_V | PTE_U | PTE_COW)) != (PTE_V | PTE_U | PTE_COW)){
+    release(&p->vmlock);
     return 0;
-  uint64 pa = PTE2PA(*pte);
+  }
+  pte_t e = *pte;
+  uint64 pa = PTE2PA(e);
   if(page_refcount(pa_to_page(pa)) == 1){
-    *pte = (*pte | PTE_W) & ~PTE_COW;
+    *pte = (e | PTE_W) & ~PTE_COW;
     sfence_vma();
+    release(&p->vmlock);
     vmstat_count(VMSTAT_COW_REUSE);
     return 1;
   }
-  char *mem = kalloc_as(PG_USER);
-  if(mem == 0)
+  page_ref_inc(pa_to_page(pa));
+  release(&p->vmlock);
+
+  char *mem = user_frame_alloc(va, 1);
+  if(mem)
+    memmove(mem, (char*)pa, PGSIZE);  // read-only everywhere: it cannot change
+  acquire(&p->vmlock);
+  int same = (*pte & ~(PTE_A | PTE_D)) == (e & ~(PTE_A | PTE_D));
+  if(mem && same){
+    *pte = PA2PTE(mem) | ((PTE_FLAGS(e) | PTE_W) & ~PTE_COW);
+    sfence_vma(); // this hart may still hold the shared, read-only translation
+  }
+  release(&p->vmlock);
+  if(mem == 0){
+    kput((void*)pa);
     return -1;
-  memmove(mem, (char*)pa, PGSIZE);
-  *pte = PA2PTE(mem) | ((PTE_FLAGS(*pte) | PTE_W) & ~PTE_COW);
-  sfence_vma(); // this hart may still hold the shared, read-only translation
-  kput((void*)pa);
-  vmstat_count(VMSTAT_COW_COPY);
+  }
+  if(same){
+    kput((void*)pa);  // the mapping's reference
+    vmstat_count(VMSTAT_COW_COPY);
+  } else
+    kput(mem);        // reclaim took the page meanwhile: fault again
+  kput((void*)pa);    // ours
   return 1;
 }
 #else
@@ -188,6 +233,53 @@ fault_cow(struct proc *p, uint64 va, enum fault_access access)
 }
 #endif
 
+#ifdef SOL_SWAP
+// Lab swap: bring page va of p back from swap when its PTE names a slot
+// (mm/reclaim.c put it there). The frame is taken and the slot read with
+// no lock held (both may sleep); only p itself changes a swap PTE of its
+// own, so it is still there after. The copy is p's alone, so a page that
+// went out shared copy-on-write comes back writable. Returns 1 when
+// resolved, 0 when the page is not on swap, -1 when out of memory, -2
+// when the slot cannot be read.
+static int
+fault_swapin(struct proc *p, uint64 va)
+{
+  acquire(&p->vmlock);
+  pte_t *pte = walk(p->pagetable, va, 0);
+  pte_t e = pte ? *pte : 0;
+  release(&p->vmlock);
+  if((e & (PTE_V | PTE_SWAP | PTE_U)) != (PTE_SWAP | PTE_U))
+    return 0;
+  uint64 slot = PTE2SLOT(e);
+  char *mem = user_frame_alloc(va, 1);
+  if(mem == 0)
+    return -1;
+  if(swap_in(slot, (uint64)mem) < 0){
+    kput(mem);
+    return -2;
+  }
+  uint64 flags = PTE_FLAGS(e) & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_COW);
+  if(flags & PTE_COW)
+    flags = (flags | PTE_W) & ~PTE_COW;
+  acquire(&p->vmlock);
+  KASSERT(*pte == e, "fault_swapin: swap PTE of va %p changed under its owner", (void*)va);
+  *pte = PA2PTE(mem) | flags | PTE_V;
+  release(&p->vmlock);
+  swap_put(slot);
+  vmstat_count(VMSTAT_SWAP_IN);
+  return 1;
+}
+#else
+// Lab swap: bring page va of p back from swap when its PTE names a slot.
+// Returns 1 when resolved, 0 when the page is not on swap, -1 when out of
+// memory, -2 when the slot cannot be read. Nothing goes to swap yet.
+static int
+fault_swapin(struct proc *p, uint64 va)
+{
+  return 0;
+}
+#endif
+
 // Try to make the access `access` to user address va of process p
 // possible. Returns 0 when it is now mapped as the access needs, or a
 // phrase saying why not. Called by p's own kernel thread only.
@@ -196,11 +288,14 @@ fault_resolve(struct proc *p, uint64 va, enum fault_access access)
 {
   vmstat_count(VMSTAT_FAULT);
   int r = 0;
-  if(va < MAXVA && (r = fault_cow(p, PGROUNDDOWN(va), access)) == 0)
+  if(va < MAXVA && (r = fault_swapin(p, PGROUNDDOWN(va))) == 0 &&
+     (r = fault_cow(p, PGROUNDDOWN(va), access)) == 0)
     r = fault_lazy(p, PGROUNDDOWN(va), access);
   if(r > 0)
     return 0;
   vmstat_count(VMSTAT_FAULT_BAD);
+  if(r == -2)
+    return "page lost: the swap disk failed to read it back";
   if(r < 0){
     vmstat_count(VMSTAT_FAULT_OOM);
     return "out of memory";

@@ -175,6 +175,8 @@ free_check_locked(struct page *pg, int order)
 static void
 release_block(struct page *pg, int order)
 {
+  if(page_use(pg) == PG_USER)
+    reclaim_forget(pg);   // off the LRU list (lab swap)
   if(inject_kfree_leaks())
     return;
   memset((void*)page_to_pa(pg), POISON_FREE_FRAME, PGSIZE << order);
@@ -270,6 +272,13 @@ kalloc_frame_use_locked(uint64 pa)
 {
   assert_held(&kmem.lock);
   return page_use(pa_to_page(pa));
+}
+
+// Free frames now, read without the lock: a hint for reclaim (reclaim.c).
+uint64
+kalloc_nfree(void)
+{
+  return __atomic_load_n(&kmem.count[USE_FREE], __ATOMIC_RELAXED);
 }
 
 // Frame counts for memstat(): total, free, reserved and per use. Takes

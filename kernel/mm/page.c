@@ -92,6 +92,20 @@ page_ref_inc(struct page *pg)
           (void*)page_to_pa(pg), old);
 }
 
+// Add a reference unless the count is 0 (the frame is being freed: its
+// last reference is gone). Returns 1 when it took one. No lock: atomic.
+// The reclaimer uses it to hold a frame it found on the LRU list.
+int
+page_ref_inc_not_zero(struct page *pg)
+{
+  int old = __atomic_load_n(&pg->refcount, __ATOMIC_ACQUIRE);
+  while(old > 0)
+    if(__atomic_compare_exchange_n(&pg->refcount, &old, old + 1, 0,
+                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      return 1;
+  return 0;
+}
+
 // Drop one reference; returns how many are left. No lock: atomic.
 int
 page_ref_dec(struct page *pg)

@@ -4,21 +4,21 @@
 // device tree reports; frame number i (physical address ram_base +
 // i*PGSIZE) is described by pages[i]. Every layer of the memory system
 // keeps its per-frame state here: the allocator's free lists, the use the
-// frame is put to, how many users share it, the buddy order, and (labs
-// cow and swap) the LRU links and the reverse map.
+// frame is put to, how many users share it, the buddy order, and (lab
+// swap) the LRU links and the reverse map.
 //
 // Locks, and the letter each field below carries:
 //   (k) kmem.lock in kalloc.c: the use bits of every frame, the order,
 //       free-list links and the per-use counters.
 //   (a) atomic: changed only with __atomic builtins through page_ref_*().
-//   (l) the LRU/reclaim lock (lab swap): LRU links of user frames.
-//   (m) the address-space lock of the process that maps the frame: the
-//       reverse map of a user frame, the owner of a page-table frame.
+//   (l) lru.lock in reclaim.c (lab swap): the LRU links of user frames
+//       and their PGL_* reclaim state.
 //   (o) owner: the kernel code that allocated the frame; no lock while it
 //       holds the frame.
-// Lock order, outermost first: a process's address-space lock, then the
-// LRU/reclaim lock, then kmem.lock. No spinlock is held across disk I/O: a
-// frame under I/O carries PG_LOCKED instead.
+// Lock order, outermost first: a process's p->lock, its address-space
+// lock p->vmlock (its page table), lru.lock, then kmem.lock or swap.lock.
+// No spinlock is held across disk I/O: a frame being written to swap is
+// PGL_ISOLATED and kept alive by the reclaimer's reference instead.
 #ifndef KERNEL_MM_PAGE_H
 #define KERNEL_MM_PAGE_H
 #include "types.h"
@@ -32,12 +32,9 @@
 #define PG_PAGETABLE  (1 << 3)  // a page-table page
 #define PG_USER       (1 << 4)  // user memory
 #define PG_USE_MASK   (PG_RESERVED | PG_FREE | PG_KERNEL | PG_PAGETABLE | PG_USER)
-// State bits of later labs (planned room, unused yet).
-#define PG_SWAPBACKED (1 << 5)  // user page that may go to swap
-#define PG_DIRTY      (1 << 6)  // written since it was last on disk
-#define PG_REFERENCED (1 << 7)  // used since the clock hand last passed
-#define PG_LOCKED     (1 << 8)  // under I/O: do not touch
-#define PG_RMAP_CHAIN (1 << 9)  // u.chain, not u.pte, holds the reverse map
+// Reclaim state of a user frame (lab swap), in page.lru.
+#define PGL_LRU       (1 << 0)  // on the LRU list
+#define PGL_ISOLATED  (1 << 1)  // taken off the list by a reclaimer that is evicting it
 
 // Buddy orders (lab buddy): blocks of 2^order frames, 4 KiB to 4 MiB.
 #define MAX_ORDER 10
@@ -47,26 +44,23 @@ _Static_assert(NORDER == BUDDY_NORDER, "buddyinfo() reports every buddy order");
 #define PAGE_ORDER_NONE 0xff
 
 #ifdef SOL_FRAMES
-struct rmap;
-struct proc;
-
 struct page {
   uint16 flags;       // (k) one PG_* use bit, and state bits
   uint8 order;        // (k) order of the block this frame heads: a free block
                       //     while PG_FREE, an allocated one otherwise;
                       //     PAGE_ORDER_NONE for every other frame
-  uint8 spare;
+  uint8 lru;          // (l) PGL_* reclaim state of a user frame (lab swap)
   int refcount;       // (a) users of the frame: 1 from allocation, +1 per extra
                       //     mapping (lab cow); 0 while free
   struct page *next;  // (k) free list while PG_FREE; (l) LRU list while PG_USER (lab swap)
   struct page *prev;
   union {             // what else a frame needs, by use
-    uint64 none;           // PG_FREE, PG_KERNEL, PG_RESERVED: nothing
-    struct proc *owner;    // (m) PG_PAGETABLE of a user address space: its process
-    pte_t *pte;            // (m) PG_USER mapped by one PTE: that PTE; the page-table
-                           //     frame holding it names the process (owner above)
-    struct rmap *chain;    // (m) PG_USER with PG_RMAP_CHAIN: the PTEs of all its
-                           //     mappings (copy-on-write sharing), kept outside
+    uint64 none;           // PG_FREE, PG_KERNEL, PG_PAGETABLE, PG_RESERVED: nothing
+    uint64 va;             // (o) PG_USER: the user virtual address of its page. Every
+                           //     mapping of a user frame has the same address (fork
+                           //     shares frames at the addresses they had; xv6 has no
+                           //     mmap), so with the process table this is the reverse
+                           //     map (lab swap, reclaim.c)
   } u;
   // A page on swap has no frame: its slot lives in the PTE (riscv.h).
 };
@@ -120,6 +114,7 @@ int             page_use(struct page *pg);
 void            page_set_use_locked(struct page *pg, int use);
 int             page_refcount(struct page *pg);
 void            page_ref_inc(struct page *pg);
+int             page_ref_inc_not_zero(struct page *pg);
 int             page_ref_dec(struct page *pg);
 void            page_dump(struct page *pg);
 char*           page_use_name(int use);

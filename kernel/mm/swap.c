@@ -9,7 +9,13 @@
 // which sleeps until the device has finished: no spinlock may be held
 // across swap_write() or swap_read().
 //
-// Locking: swap.lock guards the slot counts (struct swapslots).
+// A slot is taken by a reclaimer before it changes any PTE to name it, and
+// stays "being written" until the page is on the disk: a process that
+// faults on such a PTE meanwhile sleeps in swap_in() until the write is
+// done, so it never reads a slot that does not hold its page yet.
+//
+// Locking: swap.lock guards the slot counts (struct swapslots) and the
+// slots being written.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -24,6 +30,7 @@
 static struct {
   struct spinlock lock;
   struct swapslots slots;
+  uint64 writing[NPROC];  // slot + 1 of each page being written out, 0 = unused entry
 } swap = { .lock = { 0, "swap", 0 } };
 
 // Slots on the swap disk and slots in use (0, 0 without swap). Takes swap.lock.
@@ -33,6 +40,70 @@ swap_usage(uint64 *total, uint64 *used)
   acquire(&swap.lock);
   *total = swap.slots.nslots;
   *used = swap.slots.nused;
+  release(&swap.lock);
+}
+
+// Is slot being written out? Caller holds swap.lock.
+static int
+writing_locked(uint64 slot)
+{
+  for(int i = 0; i < NPROC; i++)
+    if(swap.writing[i] == slot + 1)
+      return 1;
+  return 0;
+}
+
+// Mark slot as being written (on) or written (off), waking whoever waits
+// for it. Caller holds swap.lock.
+static void
+set_writing_locked(uint64 slot, int on)
+{
+  for(int i = 0; i < NPROC; i++){
+    if(on && swap.writing[i] == 0){
+      swap.writing[i] = slot + 1;
+      return;
+    }
+    if(!on && swap.writing[i] == slot + 1){
+      swap.writing[i] = 0;
+      wakeup(&swap.writing);
+      return;
+    }
+  }
+  panic("swap: %d pages being written at once, more than processes", NPROC + 1);
+}
+
+// Take a free slot for a page about to be written out, with one
+// reference (the caller's) and marked as being written: no process reads
+// it before swap_out() or swap_abort(). Returns the slot, or -1 when swap
+// is full or absent. Takes swap.lock.
+long
+swap_alloc(void)
+{
+  acquire(&swap.lock);
+  long slot = swap.slots.nslots ? swapslots_alloc(&swap.slots) : -1;
+  if(slot >= 0)
+    set_writing_locked(slot, 1);
+  release(&swap.lock);
+  return slot;
+}
+
+// One more PTE names slot (a swapped-out page mapped once more: reclaim
+// unmapping another of its mappings, or fork). Takes swap.lock.
+void
+swap_dup(uint64 slot)
+{
+  acquire(&swap.lock);
+  swapslots_dup(&swap.slots, slot);
+  release(&swap.lock);
+}
+
+// A PTE no longer names slot; the slot is free with its last
+// reference. Takes swap.lock.
+void
+swap_put(uint64 slot)
+{
+  acquire(&swap.lock);
+  swapslots_put(&swap.slots, slot);
   release(&swap.lock);
 }
 
@@ -48,6 +119,49 @@ static int
 swap_read(uint64 slot, uint64 pa)
 {
   return virtio_disk_io(SWAP_DISK, slot * SECTORS_PER_SLOT, (void*)pa, PGSIZE, 0);
+}
+
+// Write the page at pa to slot, which swap_alloc() returned, then let
+// readers of the slot in and drop the caller's reference. Sleeps; the
+// caller holds no spinlock. Returns 0, or -1 on a disk error (the page's
+// contents are lost: whoever reads the slot gets an error).
+int
+swap_out(uint64 slot, uint64 pa)
+{
+  int r = swap_write(slot, pa);
+  acquire(&swap.lock);
+  set_writing_locked(slot, 0);
+  swapslots_put(&swap.slots, slot);
+  release(&swap.lock);
+  if(r < 0)
+    printf("swap: writing slot %d failed: the page stored there is lost\n", (int)slot);
+  return r;
+}
+
+// Give up a slot from swap_alloc() that no PTE names. Takes swap.lock.
+void
+swap_abort(uint64 slot)
+{
+  acquire(&swap.lock);
+  set_writing_locked(slot, 0);
+  swapslots_put(&swap.slots, slot);
+  release(&swap.lock);
+}
+
+// Read slot into the frame at pa, after waiting for the slot's page to be
+// written if a reclaimer is still at it. Sleeps; the caller holds no
+// spinlock and one of the slot's references. Returns 0, or -1 on a disk
+// error.
+int
+swap_in(uint64 slot, uint64 pa)
+{
+  acquire(&swap.lock);
+  KASSERT(swapslots_refs(&swap.slots, slot) > 0, "swap_in: slot %d has no reference",
+          (int)slot);
+  while(writing_locked(slot))
+    sleep(&swap.writing, &swap.lock);
+  release(&swap.lock);
+  return swap_read(slot, pa);
 }
 
 // A page written to a slot reads back the same, through the driver; the

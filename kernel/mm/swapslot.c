@@ -42,6 +42,14 @@ swapslots_init(struct swapslots *s, uint64 nslots)
   s->hint = 0;
 }
 
+// The references slot has (0: free).
+int
+swapslots_refs(struct swapslots *s, uint64 slot)
+{
+  return *ref(s, slot);
+}
+
+#ifdef SOL_SWAP
 // A free slot, now with one reference, or -1 when every slot is in use.
 long
 swapslots_alloc(struct swapslots *s)
@@ -81,13 +89,6 @@ swapslots_put(struct swapslots *s, uint64 slot)
   return *r;
 }
 
-// The references slot has (0: free).
-int
-swapslots_refs(struct swapslots *s, uint64 slot)
-{
-  return *ref(s, slot);
-}
-
 // Check that nused is the number of slots with references. Prints a line
 // and returns 1 if not, else returns 0.
 int
@@ -104,3 +105,34 @@ swapslots_check(struct swapslots *s)
          (int)used, (int)s->nused);
   return 1;
 }
+#else
+// Lab swap, task 1: the slot allocator (labs/swap/README.md). A free
+// slot, now with one reference, or -1 when every slot is in use.
+long
+swapslots_alloc(struct swapslots *s)
+{
+  return -1;
+}
+
+// One more PTE names slot (fork of a swapped-out page).
+void
+swapslots_dup(struct swapslots *s, uint64 slot)
+{
+}
+
+// One PTE lets go of slot. Returns the references left; at 0 the slot is
+// free again.
+int
+swapslots_put(struct swapslots *s, uint64 slot)
+{
+  return 0;
+}
+
+// Check that nused is the number of slots with references. Prints a line
+// and returns 1 if not, else returns 0.
+int
+swapslots_check(struct swapslots *s)
+{
+  return 0;
+}
+#endif

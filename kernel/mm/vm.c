@@ -19,6 +19,7 @@
 #include "defs.h"
 #include "memstat.h"
 #include "mm/page.h"
+#include "mm/swap.h"
 
 pagetable_t kernel_pagetable;
 
@@ -154,17 +155,63 @@ mappages(pagetable_t pagetable, uint64 va, uint64 size, uint64 pa, int perm)
     pte_t *pte = walk(pagetable, a, 1);
     if(pte == 0)
       return -1;
-    KASSERT((*pte & PTE_V) == 0, "mappages: remap of va %p", (void*)a);
+    KASSERT((*pte & (PTE_V | PTE_SWAP)) == 0, "mappages: remap of va %p", (void*)a);
     *pte = PA2PTE(pa) | perm | PTE_V;
   }
   return 0;
 }
 
+#ifdef SOL_SWAP
+// Lab swap: when PTE *pte (of page va) names a swap slot, drop it and its
+// slot reference (with UVM_FREE; a swapped page anywhere else is a
+// kernel bug) and return 1; else return 0.
+static int
+drop_swapped(pte_t *pte, uint64 va, int flags)
+{
+  if((*pte & PTE_SWAP) == 0)
+    return 0;
+  KASSERT(flags & UVM_FREE, "uvmunmap: va %p is on swap", (void*)va);
+  swap_put(PTE2SLOT(*pte));
+  *pte = 0;
+  return 1;
+}
+
+// Lab swap: when the parent's PTE *pte names a swap slot, give the child
+// the same (*cpte), one more reference to the slot, and return 1; else
+// return 0.
+static int
+copy_swapped(pte_t *pte, pte_t *cpte)
+{
+  if((*pte & PTE_SWAP) == 0)
+    return 0;
+  swap_dup(PTE2SLOT(*pte));
+  *cpte = *pte;
+  return 1;
+}
+#else
+// Lab swap: when PTE *pte (of page va) names a swap slot, drop it and its
+// slot reference and return 1; else return 0. Nothing goes to swap yet.
+static int
+drop_swapped(pte_t *pte, uint64 va, int flags)
+{
+  return 0;
+}
+
+// Lab swap: when the parent's PTE *pte names a swap slot, give the child
+// the same and a slot reference, and return 1; else return 0.
+static int
+copy_swapped(pte_t *pte, pte_t *cpte)
+{
+  return 0;
+}
+#endif
+
 // Remove npages mappings starting at va (page aligned). flags:
 // UVM_FREE drops the mapping's reference to each frame (kput: a frame goes
 // back to the allocator with its last reference; the shared zero frame
-// never does); UVM_HOLES allows pages that are not mapped (lazily
-// allocated memory), which are otherwise a kernel bug.
+// never does) and a page on swap its slot; UVM_HOLES allows pages that
+// are not mapped (lazily allocated memory), which are otherwise a kernel
+// bug.
 void
 uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int flags)
 {
@@ -174,6 +221,8 @@ uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int flags)
   for(uint64 a = va; a < va + npages * PGSIZE; a += PGSIZE){
     uint64 at = a;
     pte = walk_next(pagetable, &a, pte);
+    if(pte && drop_swapped(pte, a, flags))
+      continue;
     if(pte == 0 || (*pte & PTE_V) == 0){
       KASSERT(flags & UVM_HOLES, "uvmunmap: va %p not mapped outside lazy memory", (void*)at);
       continue;
@@ -207,12 +256,12 @@ uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm)
     return oldsz;
 
   for(uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE){
-    char *mem = kalloc_as(PG_USER);
+    char *mem = user_frame_alloc(a, 0);
     if(mem == 0)
       goto bad;
     memset(mem, 0, PGSIZE);
     if(mappages(pagetable, a, PGSIZE, (uint64)mem, PTE_R | PTE_U | xperm) != 0){
-      kfree(mem);
+      kput(mem);
       goto bad;
     }
   }
@@ -327,7 +376,7 @@ uvmcopy(pagetable_t old, pagetable_t new, uint64 heap_base, uint64 sz)
   for(a = 0; a < sz; a += PGSIZE){
     uint64 at = a;
     pte = walk_next(old, &a, pte);
-    if(pte == 0 || (*pte & PTE_V) == 0){
+    if(pte == 0 || (*pte & (PTE_V | PTE_SWAP)) == 0){
       KASSERT(at >= heap_base, "uvmcopy: va %p not mapped below the heap", (void*)at);
       continue;
     }
@@ -339,6 +388,8 @@ uvmcopy(pagetable_t old, pagetable_t new, uint64 heap_base, uint64 sz)
       break;
     }
     KASSERT((*cpte & PTE_V) == 0, "uvmcopy: va %p already mapped in the child", (void*)a);
+    if(copy_swapped(pte, cpte))
+      continue;
     if((r = fork_page(pte, cpte)) < 0)
       break;
     changed |= r;
@@ -375,19 +426,36 @@ user_page(pagetable_t pagetable, uint64 va, int need)
 }
 
 // user_page(), after letting the page-fault handler (fault.c) resolve a
-// missing or read-only page, as if the process itself had touched it.
-// Only the running process's own page table goes through the handler
-// (exec copies into a new page table whose pages all exist).
+// missing, read-only or swapped-out page, as if the process itself had
+// touched it. Returns the page's physical address with *lk held when
+// pagetable is the running process's own: its p->vmlock, so that reclaim
+// cannot take the frame away before the caller has copied and released
+// *lk. Other page tables (exec's new one, no one's yet) get no handler
+// and no lock (*lk = 0). Returns 0, with no lock held, when the page
+// cannot be had.
 static uint64
-user_page_fault(pagetable_t pagetable, uint64 va, int need)
+user_page_hold(pagetable_t pagetable, uint64 va, int need, struct spinlock **lk)
 {
-  uint64 pa = user_page(pagetable, va, need);
   struct proc *p = myproc();
+  int own = p != 0 && p->pagetable == pagetable;
 
-  if(pa == 0 && va < MAXVA && p != 0 && p->pagetable == pagetable &&
-     fault_resolve(p, va, need == PTE_W ? FAULT_WRITE : FAULT_READ) == 0)
-    pa = user_page(pagetable, va, need);
-  return pa;
+  *lk = own ? &p->vmlock : 0;
+  // A resolved page may be taken by reclaim again before we lock it:
+  // retry a few times, then report failure rather than loop forever.
+  for(int tries = 0; tries < 4; tries++){
+    if(*lk)
+      acquire(*lk);
+    uint64 pa = user_page(pagetable, va, need);
+    if(pa)
+      return pa;
+    if(*lk)
+      release(*lk);
+    if(!own || va >= MAXVA ||
+       fault_resolve(p, va, need == PTE_W ? FAULT_WRITE : FAULT_READ) != 0)
+      break;
+  }
+  *lk = 0;
+  return 0;
 }
 
 // Copy len bytes between kernel address kva and user address uva, page by
@@ -399,8 +467,9 @@ static int
 copy_user(pagetable_t pagetable, uint64 uva, char *kva, uint64 len, int to_user)
 {
   while(len > 0){
+    struct spinlock *lk;
     uint64 va0 = PGROUNDDOWN(uva);
-    uint64 pa0 = user_page_fault(pagetable, va0, to_user ? PTE_W : PTE_R);
+    uint64 pa0 = user_page_hold(pagetable, va0, to_user ? PTE_W : PTE_R, &lk);
     if(pa0 == 0)
       return -1;
     uint64 n = PGSIZE - (uva - va0);
@@ -411,6 +480,8 @@ copy_user(pagetable_t pagetable, uint64 uva, char *kva, uint64 len, int to_user)
       memmove(ua, kva, n);
     else
       memmove(kva, ua, n);
+    if(lk)
+      release(lk);
     len -= n;
     kva += n;
     uva = va0 + PGSIZE;
@@ -441,17 +512,22 @@ int
 copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max)
 {
   while(max > 0){
+    struct spinlock *lk;
     uint64 va0 = PGROUNDDOWN(srcva);
-    uint64 pa0 = user_page_fault(pagetable, va0, PTE_R);
+    uint64 pa0 = user_page_hold(pagetable, va0, PTE_R, &lk);
     if(pa0 == 0)
       return -1;
     char *p = (char*)(pa0 + (srcva - va0));
     uint64 n = PGSIZE - (srcva - va0);
-    for(; n > 0 && max > 0; n--, max--, p++, dst++, srcva++){
+    int done = 0;
+    for(; n > 0 && max > 0 && !done; n--, max--, p++, dst++, srcva++){
       *dst = *p;
-      if(*p == 0)
-        return 0;
+      done = *p == 0;
     }
+    if(lk)
+      release(lk);
+    if(done)
+      return 0;
   }
   return -1;
 }
@@ -488,8 +564,11 @@ uvmspace(pagetable_t pagetable, uint64 heap_base, uint64 sz, struct vmspace *vs)
       r->start = at;
     r->end = a + PGSIZE;
     r->pages += (a - at) / PGSIZE + 1;
-    if((e & PTE_V) == 0)
+    if((e & PTE_V) == 0){
+      if(e & PTE_SWAP)
+        r->swapped++;
       continue;
+    }
     if(fault_zero_frame(PTE2PA(e)))
       r->zero++;
     else if(page_refcount(pa_to_page(PTE2PA(e))) > 1)
@@ -501,6 +580,28 @@ uvmspace(pagetable_t pagetable, uint64 heap_base, uint64 sz, struct vmspace *vs)
     if(vs->r[r].pages == 0)
       vs->r[r].start = vs->r[r].end = 0;
   vs->size = sz;
+}
+
+// What the address space [0, sz) of a page table costs: into *ram, its
+// frames in RAM, each shared one counted as its share (1/refcount, in
+// units of 1/PSS_ONE page: the proportional set size), and into *swapped
+// its pages on swap. The zero frame costs nothing. The caller makes sure
+// the page table does not change meanwhile.
+void
+uvmfootprint(pagetable_t pagetable, uint64 sz, uint64 *ram, uint64 *swapped)
+{
+  pte_t *pte = 0;
+
+  *ram = *swapped = 0;
+  for(uint64 a = 0; a < PGROUNDUP(sz); a += PGSIZE){
+    pte = walk_next(pagetable, &a, pte);
+    if(pte == 0)
+      continue;
+    if(*pte & PTE_SWAP)
+      *swapped += 1;
+    else if((*pte & PTE_V) && !fault_zero_frame(PTE2PA(*pte)))
+      *ram += PSS_ONE / page_refcount(pa_to_page(PTE2PA(*pte)));
+  }
 }
 
 static void

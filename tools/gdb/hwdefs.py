@@ -32,12 +32,9 @@ PAGE_FLAGS = [
     ("PG_KERNEL", 1 << 2, "kernel", True),
     ("PG_PAGETABLE", 1 << 3, "page-table", True),
     ("PG_USER", 1 << 4, "user", True),
-    ("PG_SWAPBACKED", 1 << 5, "swap-backed", False),
-    ("PG_DIRTY", 1 << 6, "dirty", False),
-    ("PG_REFERENCED", 1 << 7, "referenced", False),
-    ("PG_LOCKED", 1 << 8, "locked", False),
-    ("PG_RMAP_CHAIN", 1 << 9, "rmap-chain", False),
 ]
+# Reclaim state of a user frame (lab swap): struct page's lru field.
+PAGE_LRU_BITS = [("on the LRU list", 1 << 0), ("isolated by a reclaimer", 1 << 1)]
 PAGE_ORDER_NONE = 0xff
 MAX_ORDER = 10
 

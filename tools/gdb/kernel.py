@@ -280,6 +280,10 @@ slot), as far as this tree's struct page has them."""
         print("  use         %s" % hwdefs.page_use(flags))
         if frames.has("refcount"):
             print("  refcount    %d" % frames.field(raw, "refcount"))
+        if frames.has("lru"):
+            bits = frames.field(raw, "lru")
+            print("  lru         0x%x  %s" % (bits, ", ".join(
+                w for w, b in hwdefs.PAGE_LRU_BITS if bits & b) or "none"))
         for name in ("order", "alloc_order"):
             if frames.has(name):
                 o = frames.field(raw, name)
@@ -335,6 +339,10 @@ def link_name(frames, ptr):
         for k in range(lists.type.range()[1] + 1):
             if int(lists[k].address) == ptr:
                 return "head of free list %d" % k
+    lru = kmem.symbol("lru")
+    if lru is not None and "head" in kmem.fields(lru.type) \
+            and int(lru["head"].address) == ptr:
+        return "head of the LRU list"
     return "0x%x (a list head)" % ptr
 
 

@@ -1,0 +1,407 @@
+// Reclaim (lab swap): when RAM runs short, user pages go to the swap disk
+// and come back on demand (mm/fault.c), so a program may use more memory
+// than the machine has.
+//
+// Every user frame in use is on one LRU list, in the order it was first
+// mapped. A reclaimer takes frames from the front of the list:
+//   - clock (the default; second chance): a frame whose mappings' accessed
+//     bits (PTE_A, set by the hardware on every access) say it was used
+//     since the last look has those bits cleared and goes to the back; the
+//     first frame found unused is the victim.
+//   - FIFO (kernel option reclaim=fifo): the front frame is the victim.
+// The victim is unmapped from every PTE that maps it, each replaced by a
+// swap PTE naming one slot (riscv.h: PTE_SWAP); the harts running an
+// affected process flush their TLBs (SBI RFENCE); the page is written to
+// the slot; the frame is freed.
+//
+// The reverse map. A user frame records its user virtual address
+// (page.u.va), and every mapping of a frame has that address: fork shares
+// frames at the addresses they had, and nothing else maps a user frame
+// (xv6 has no mmap). So the PTEs of a frame are found by looking up that
+// address in each process's page table. That costs NPROC walks per victim,
+// little next to the disk write, and nothing at fork. A list of PTE
+// pointers per frame would cost an allocation per shared page at every
+// fork instead (the "pte chains" Linux 2.5 had, and dropped for the same
+// object-based idea).
+//
+// When. A user page allocation (user_frame_alloc) reclaims directly when
+// no more than `reserve` frames are free, and leaves those to the kernel's
+// own allocations (page tables, pipes, trapframes), which never reclaim:
+// they may run with spinlocks held. With nothing left to evict (swap full
+// or absent), the out-of-memory killer kills the process that uses the
+// most memory.
+//
+// Locking: lru.lock guards the list and every frame's PGL_* bits. A
+// reclaimer takes the victim off the list under lru.lock together with a
+// reference, so the frame cannot be freed under it (PGL_ISOLATED), then
+// drops lru.lock and takes the address-space lock (p->vmlock) of one
+// process at a time to look at or change its PTEs: the lock order is
+// p->vmlock, then lru.lock. No lock is held while the page is written.
+#include "types.h"
+#include "param.h"
+#include "memlayout.h"
+#include "riscv.h"
+#include "spinlock.h"
+#include "proc.h"
+#include "memstat.h"
+#include "defs.h"
+#include "mm/page.h"
+#include "mm/swap.h"
+
+#ifdef SOL_SWAP
+#define RECLAIM_BATCH 8     // frames a reclaimer tries to free at once
+#define OOM_WAIT_TICKS 200  // how long an allocation waits for an OOM victim to exit
+
+extern struct proc proc[NPROC];
+
+static struct {
+  struct spinlock lock;
+  struct page head;   // sentinel of the LRU list: oldest frame first
+  uint64 n;           // frames on the list
+  int fifo;           // kernel option reclaim=fifo
+  uint64 reserve;     // free frames user allocations leave to the kernel
+} lru;
+
+static struct spinlock oom_lock;
+
+// Set up the LRU list. Runs once at boot, after kinit().
+void
+reclaim_init(void)
+{
+  struct memstat st;
+
+  initlock(&lru.lock, "lru");
+  initlock(&oom_lock, "oom");
+  page_list_init(&lru.head);
+  lru.fifo = bootarg_has("reclaim=fifo");
+  memset(&st, 0, sizeof(st));
+  kalloc_usage(&st);
+  lru.reserve = st.total / 256 > 32 ? st.total / 256 : 32;
+}
+
+// Put a frame at the back of the LRU list. Takes lru.lock.
+static void
+lru_add_tail(struct page *pg)
+{
+  acquire(&lru.lock);
+  KASSERT(pg->lru == 0 || pg->lru == PGL_ISOLATED,
+          "lru_add: frame %p is already on the LRU list", (void*)page_to_pa(pg));
+  page_list_push(lru.head.prev, pg);
+  pg->lru = PGL_LRU;
+  lru.n++;
+  release(&lru.lock);
+}
+
+// The frame pg is being freed (its last reference is gone): take it off
+// the LRU list. Called by kalloc.c for every user frame it frees. Takes
+// lru.lock.
+void
+reclaim_forget(struct page *pg)
+{
+  acquire(&lru.lock);
+  KASSERT((pg->lru & PGL_ISOLATED) == 0,
+          "reclaim_forget: frame %p freed while a reclaimer holds it", (void*)page_to_pa(pg));
+  if(pg->lru & PGL_LRU){
+    page_list_remove(pg);
+    lru.n--;
+  }
+  pg->lru = 0;
+  release(&lru.lock);
+}
+
+// Take the oldest frame off the LRU list, with a reference the caller
+// must drop (PGL_ISOLATED: no other reclaimer sees it). Frames whose last
+// reference is going are skipped. Returns 0 when the list is empty.
+static struct page *
+lru_isolate(void)
+{
+  struct page *pg = 0;
+
+  acquire(&lru.lock);
+  while(!page_list_empty(&lru.head)){
+    pg = lru.head.next;
+    page_list_remove(pg);
+    lru.n--;
+    pg->lru = 0;
+    if(page_ref_inc_not_zero(pg)){
+      pg->lru = PGL_ISOLATED;
+      break;
+    }
+    pg = 0;   // being freed: reclaim_forget() finds it off the list
+  }
+  release(&lru.lock);
+  return pg;
+}
+
+// Give back an isolated frame: onto the back of the list when anyone
+// still maps it, and drop the reclaimer's reference.
+static void
+lru_putback(struct page *pg)
+{
+  acquire(&lru.lock);
+  pg->lru = 0;
+  release(&lru.lock);
+  if(page_refcount(pg) > 1)
+    lru_add_tail(pg);
+  kput((void*)page_to_pa(pg));
+}
+
+// Process q's PTE that maps frame pa at user address va, or 0. Caller
+// holds q->vmlock.
+static pte_t *
+rmap_pte(struct proc *q, uint64 pa, uint64 va)
+{
+  if(q->pagetable == 0)
+    return 0;
+  pte_t *pte = walk(q->pagetable, va, 0);
+  if(pte == 0 || (*pte & PTE_V) == 0 || PTE2PA(*pte) != pa)
+    return 0;
+  return pte;
+}
+
+// Was the frame pa (at user address va) used since the last look? Clears
+// the accessed bits of all its mappings. No TLB flush: a hart that still
+// caches the translation only delays the next accessed bit, which costs
+// accuracy, not correctness.
+static int
+rmap_referenced(uint64 pa, uint64 va)
+{
+  int young = 0;
+
+  for(struct proc *q = proc; q < &proc[NPROC]; q++){
+    acquire(&q->vmlock);
+    pte_t *pte = rmap_pte(q, pa, va);
+    if(pte && (*pte & PTE_A)){
+      *pte &= ~PTE_A;
+      young = 1;
+    }
+    release(&q->vmlock);
+  }
+  return young;
+}
+
+// The harts that run process q now, as an SBI hart mask.
+static uint64
+harts_running(struct proc *q)
+{
+  uint64 mask = 0;
+
+  __sync_synchronize();  // the PTE stores come before we look
+  for(int i = 0; i < NCPU; i++)
+    if(cpus[i].proc == q)
+      mask |= 1UL << i;
+  return mask;
+}
+
+// Replace every mapping of frame pg by a swap PTE naming slot, keeping
+// its permissions for the way back; each such PTE holds a slot reference
+// in place of its frame reference. Returns the number of mappings
+// replaced; *harts gets the harts that may cache one of them.
+static int
+rmap_unmap(struct page *pg, uint64 slot, uint64 *harts)
+{
+  uint64 pa = page_to_pa(pg), va = pg->u.va;
+  int n = 0;
+
+  for(struct proc *q = proc; q < &proc[NPROC]; q++){
+    acquire(&q->vmlock);
+    pte_t *pte = rmap_pte(q, pa, va);
+    if(pte){
+      swap_dup(slot);
+      *pte = SLOT2PTE(slot) | PTE_SWAP |
+             (*pte & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_COW));
+      int left = page_ref_dec(pg);
+      KASSERT(left > 0, "rmap_unmap: frame %p lost the reclaimer's reference", (void*)pa);
+      *harts |= harts_running(q);
+      n++;
+    }
+    release(&q->vmlock);
+  }
+  return n;
+}
+
+// Make every hart in harts, and this one, forget stale translations.
+static void
+flush_harts(uint64 harts)
+{
+  sfence_vma();
+  harts &= ~(1UL << r_tp());
+  if(harts)
+    sbi_remote_sfence_vma(harts, 0, ~0UL);
+}
+
+// Try to evict the isolated frame pg, which the caller holds a reference
+// to (given up here). Returns 1 when its page went to swap, 0 when it
+// stays (recently used, or no mapping found), -1 when swap is full.
+static int
+evict(struct page *pg)
+{
+  uint64 harts = 0;
+
+  if(!lru.fifo && rmap_referenced(page_to_pa(pg), pg->u.va)){
+    lru_putback(pg);  // second chance
+    return 0;
+  }
+  long slot = swap_alloc();
+  if(slot < 0){
+    lru_putback(pg);
+    return -1;
+  }
+  if(rmap_unmap(pg, slot, &harts) == 0){
+    // Mapped by no process's page table: a new image exec has not
+    // installed yet, or a frame on its way to be mapped. Not ours.
+    swap_abort(slot);
+    lru_putback(pg);
+    return 0;
+  }
+  flush_harts(harts);
+  swap_out(slot, page_to_pa(pg));
+  vmstat_count(VMSTAT_SWAP_OUT);
+  lru_putback(pg);  // freed here, unless a mapping we could not see remains
+  return 1;
+}
+
+// Free up to `want` frames by sending pages to swap. Returns the number
+// freed; 0 when nothing could be evicted (swap full or absent, or no
+// user frame not in use by a reclaimer).
+static int
+reclaim(int want)
+{
+  int freed = 0;
+  uint64 limit = 2 * lru.n + RECLAIM_BATCH;  // a full turn of the clock, and a second
+
+  for(uint64 scanned = 0; freed < want && scanned < limit; scanned++){
+    struct page *pg = lru_isolate();
+    if(pg == 0)
+      break;
+    vmstat_count(VMSTAT_RECLAIM_SCAN);
+    int r = evict(pg);
+    if(r < 0)
+      break;
+    freed += r;
+  }
+  return freed;
+}
+
+// What process q's memory costs, in 1/PSS_ONE pages: its frames in RAM,
+// a shared one counted as its share, and its pages on swap; the split
+// into *ram and *swapped (whole pages) for messages. Takes q->vmlock.
+static uint64
+footprint(struct proc *q, uint64 *ram, uint64 *swapped)
+{
+  acquire(&q->vmlock);
+  *ram = *swapped = 0;
+  if(q->pagetable)
+    uvmfootprint(q->pagetable, q->sz, ram, swapped);
+  release(&q->vmlock);
+  *swapped *= PSS_ONE;
+  uint64 total = *ram + *swapped;
+  *ram = (*ram + PSS_ONE / 2) / PSS_ONE;
+  *swapped /= PSS_ONE;
+  return total;
+}
+
+// RAM and swap are full: kill the process whose memory costs the most
+// (frames shared copy-on-write count as a share each: a child that has
+// copied its parent's pages costs as much as the parent, and the younger
+// of two equal processes goes: a child before its parent). Never init. If an earlier victim is still on its way out, wait for it instead.
+// Returns 1 when the caller may wait for memory to come back, 0 when it
+// should give up (it is the victim itself, or no process can be killed).
+static int
+oom_kill(struct proc *me)
+{
+  struct proc *victim = 0;
+  uint64 most = 0, ram, swapped, vram = 0, vswapped = 0;
+  int pending = 0;
+
+  acquire(&oom_lock);
+  for(struct proc *q = proc; q < &proc[NPROC]; q++){
+    int dying = killed(q), pid = q->pid;
+    uint64 cost = footprint(q, &ram, &swapped);
+    if(cost == 0 || pid <= 1)
+      continue;
+    if(dying)
+      pending = 1;
+    else if(cost > most || (cost == most && pid > victim->pid)){
+      most = cost;
+      victim = q;
+      vram = ram;
+      vswapped = swapped;
+    }
+  }
+  if(pending || victim == 0){
+    release(&oom_lock);
+    return pending && !killed(me);
+  }
+  printf("oom-kill: pid %d (%s) using %d pages (%d resident, %d on swap): "
+         "out of memory and swap\n", victim->pid, victim->name, (int)(vram + vswapped),
+         (int)vram, (int)vswapped);
+  vmstat_count(VMSTAT_OOM_KILL);
+  kill(victim->pid);
+  release(&oom_lock);
+  return victim != me;
+}
+
+// Sleep for a clock tick.
+static void
+wait_tick(void)
+{
+  acquire(&tickslock);
+  sleep(&ticks, &tickslock);
+  release(&tickslock);
+}
+
+// A frame for the user page at va, on the LRU list, reclaiming when
+// memory is short. As a last resort, when oom is set (a page fault, which
+// cannot fail without killing), the largest process is killed to make
+// room; without it (exec, which may just fail) it is not. Returns 0 when
+// no frame can be had. Sleeps; the caller holds no spinlock.
+void *
+user_frame_alloc(uint64 va, int oom)
+{
+  struct proc *me = myproc();
+  int waited = 0;
+
+  push_off();
+  int locks = mycpu()->noff - 1;
+  pop_off();
+  KASSERT(locks == 0 || me == 0,
+          "user_frame_alloc: called with %d spinlocks held (reclaim sleeps)", locks);
+  for(;;){
+    void *pa = kalloc_nfree() > lru.reserve ? kalloc_as(PG_USER) : 0;
+    if(pa){
+      struct page *pg = pa_to_page((uint64)pa);
+      pg->u.va = PGROUNDDOWN(va);
+      lru_add_tail(pg);
+      return pa;
+    }
+    if(me == 0 || killed(me))
+      return 0;
+    if(reclaim(RECLAIM_BATCH) > 0)
+      continue;
+    if(!oom || waited >= OOM_WAIT_TICKS || !oom_kill(me))
+      return 0;
+    wait_tick();
+    waited++;
+  }
+}
+#else
+// Set up reclaim: nothing to do without swap.
+void
+reclaim_init(void)
+{
+}
+
+// The frame pg is being freed: nothing to forget without an LRU list.
+void
+reclaim_forget(struct page *pg)
+{
+}
+
+// A frame for the user page at va, or 0 when memory is exhausted.
+void *
+user_frame_alloc(uint64 va, int oom)
+{
+  return kalloc_as(PG_USER);
+}
+#endif
