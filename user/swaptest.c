@@ -264,11 +264,12 @@ twice_ram(void)
 // Child of cow_shared: wait for the go byte, check the shared pages,
 // write its own stamps and check them. Exits with 0 or via FAIL.
 static void
-cow_child(int go, char *p, uint64 n, int tag)
+cow_child(int *go, char *p, uint64 n, int tag)
 {
   char c;
 
-  if(read(go, &c, 1) != 1)
+  close(go[1]);      // so that a parent gone early means end of file here
+  if(read(go[0], &c, 1) != 1)
     FAIL("child %d: the parent went away", tag);
   check_pages(p, n, 1, "a child reading the shared pages after they came back");
   fill_pages(p, n, tag, 0);
@@ -293,7 +294,7 @@ cow_shared(void)
     FAIL("pipe() failed");
   for(int tag = 2; tag <= 3; tag++)
     if(fork_or_fail() == 0)
-      cow_child(go[0], p, n, tag);
+      cow_child(go, p, n, tag);
   int pusher = fork_or_fail();
   if(pusher == 0){
     push_out(ram);
@@ -454,8 +455,13 @@ three_faulting(void)
       exit(0);
     }
   }
-  for(int k = 0; k < 3; k++)
-    child_ok(reap(), "one of three processes faulting at once");
+  int worst = 0;
+  for(int k = 0; k < 3; k++){     // all three reaped before judging
+    int st = reap();
+    if(st != 0)
+      worst = st;
+  }
+  child_ok(worst, "one of three processes faulting at once");
 }
 
 // write() from a swapped-out buffer into a pipe: the reader child gets the
@@ -471,6 +477,8 @@ syscall_swapped(void)
     FAIL("pipe() failed");
   int pid = fork_or_fail();
   if(pid == 0){
+    close(down[1]);  // so that a parent gone early means end of file here
+    close(up[0]);
     char *b = grow(PIPE_PAGES);
     for(uint64 got = 0; got < PIPE_PAGES * PGSIZE; ){
       int r = read(down[0], b + got, PIPE_PAGES * PGSIZE - got);
@@ -484,6 +492,8 @@ syscall_swapped(void)
       FAIL("the child's write to the pipe failed");
     exit(0);
   }
+  close(down[0]);
+  close(up[1]);
   char *buf = grow(PIPE_PAGES);
   fill_pages(buf, PIPE_PAGES, 7, 0);
   push_out(ram);
