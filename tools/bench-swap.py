@@ -11,6 +11,7 @@ described in user/swapbench.c. Asserts nothing: numbers from QEMU, good
 for comparing the two policies within one run.
 
     python3 tools/bench-swap.py [--mem 32M] [--swap 64] [--cpus 3]
+                                [--kernel-dir DIR] [--no-build]
 """
 
 import argparse
@@ -31,12 +32,12 @@ POLICIES = [  # (column title, kernel options)
 FIGURES = ["fault", "swap_in", "swap_out", "scan", "ms"]
 
 
-def run_bench(kopts, mem, swap_mib, cpus, timeout):
-    """Boot the kernel with kopts, run swapbench; returns its output."""
+def run_bench(tree, kopts, mem, swap_mib, cpus, timeout):
+    """Boot tree's kernel with kopts, run swapbench; returns its output."""
     with tempfile.TemporaryFile() as log:
         q = Qemu(cpus=cpus, mem=mem, kopts=kopts, disks=[swap_mib << 20],
-                 kernel=os.path.join(ROOT, "kernel", "kernel"),
-                 fsimg=os.path.join(ROOT, "fs.img"), log=log)
+                 kernel=os.path.join(tree, "kernel", "kernel"),
+                 fsimg=os.path.join(tree, "fs.img"), log=log)
         try:
             q.start()
             q.expect(PROMPT, 120)
@@ -65,11 +66,15 @@ def main():
     ap.add_argument("--swap", type=int, default=64, help="swap disk, MiB")
     ap.add_argument("--cpus", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=1800)
+    ap.add_argument("--kernel-dir", default=ROOT, help="the tree to boot")
+    ap.add_argument("--no-build", action="store_true", help="do not run make")
     args = ap.parse_args()
 
-    make(ROOT)
-    results = [parse(run_bench(kopts, args.mem, args.swap, args.cpus,
-                               args.timeout)) for _, kopts in POLICIES]
+    if not args.no_build:
+        make(args.kernel_dir)
+    results = [parse(run_bench(args.kernel_dir, kopts, args.mem, args.swap,
+                               args.cpus, args.timeout))
+               for _, kopts in POLICIES]
     names = []
     for r in results:
         names += [n for n in r if n not in names]
