@@ -108,7 +108,8 @@ UPROGS = \
   $U/_cat $U/_echo $U/_forktest $U/_frametest $U/_free $U/_grep $U/_halt $U/_init \
   $U/_kill $U/_ln $U/_ls $U/_mkdir $U/_rm $U/_sh $U/_stressfs \
   $U/_usertests $U/_wc $U/_zombie \
-  $U/_memwatch $U/_hostile $U/_fuzz
+  $U/_memwatch $U/_hostile $U/_fuzz \
+  $U/_swaptest $U/_swapbench
 
 # forktest must not pull in printf/malloc: it checks fork limits with a tiny image.
 $U/_forktest: $U/forktest.o $U/ulib.o $U/usys.o

@@ -28,8 +28,11 @@ MAX_LINES = 24          # at most this many lines of diagnosis
 RESULT_RE = re.compile(r"^(?:selftest|frametest|buddytest): ([\w-]+): "
                        r"(ok|FAIL\b.*)$")
 # Lines that are the kernel's diagnosis of a problem.
+# A process the kernel killed (`pid N (name): ... killed (why)`, and lab
+# swap's `oom-kill: pid N ...`) counts too: it says why a test's process died.
 DIAG_RE = re.compile(r"^\w+_check: |assertion '.*' failed|^panic(?: \(hart \d+\))?: "
-                     r"|^selftest: (?!starting$|done, |struct page is |[\w-]+: ok$)")
+                     r"|^selftest: (?!starting$|done, |struct page is |[\w-]+: ok$)"
+                     r"|^pid \d+ \(.*\): .*killed \(|^oom-kill: ")
 BACKTRACE_RE = re.compile(r"^backtrace:$")
 FRAME_RE = re.compile(r"^\s+(0x[0-9a-f]+)$")
 # Code addresses inside a panic message: kerneltrap's pc and ra.

@@ -298,15 +298,36 @@ class Session:
                       out)
         return int(m.group(1))
 
+    def free_and_swap(self):
+        """(free frames, swap slots in use) from one run of `free`; no
+        swap-used line (a kernel without swap) counts as 0."""
+        out = self.run("free")
+        m = re.search(r"(?m)^free:\s+(\d+) pages", out)
+        if not m:
+            self.fail("free prints a line 'free: N pages' (kmemstat)", out)
+        u = re.search(r"(?m)^swap-used:\s+(\d+) pages", out)
+        return int(m.group(1)), int(u.group(1)) if u else 0
+
     def no_frame_lost(self, after):
-        """Fail unless `free` reports as many free frames as note_free()
-        saw right after boot (after: what ran in between, for the
-        message)."""
-        free = self.free_frames()
-        if free != self.state["free"]:
+        """Fail unless `free` reports as many free frames and swap slots
+        in use as note_free() saw right after boot (after: what ran in
+        between, for the message). A page of init or sh that went to swap
+        meanwhile freed one frame and took one slot: the check compares
+        free frames less used slots, and names which one moved."""
+        free, used = self.free_and_swap()
+        free0, used0 = self.state["free"], self.state.get("swap_used", 0)
+        if free - used == free0 - used0:
+            return
+        if used == used0:
             self.fail("every frame taken %s is given back: %d free frames, "
-                      "as right after boot" % (after, self.state["free"]),
-                      "%d free frames (%+d)" % (free, free - self.state["free"]))
+                      "as right after boot" % (after, free0),
+                      "%d free frames (%+d)" % (free, free - free0))
+        self.fail("every frame and swap slot taken %s is given back: free "
+                  "frames less swap slots in use %d, as right after boot "
+                  "(%d free, %d slots used)" % (after, free0 - used0, free0,
+                                                used0),
+                  "%d free frames (%+d), %d swap slots in use (%+d)"
+                  % (free, free - free0, used, used - used0))
 
     def halt(self, timeout=30):
         """Run `halt` and check that QEMU powers off with status 0."""
@@ -392,8 +413,9 @@ class Result:
 
 def note_free(s):
     """A boot's setup: remember the free-frame count right after boot in
-    s.state["free"], for tests that check no frame was lost."""
-    s.state["free"] = s.free_frames()
+    s.state["free"] (and the swap slots in use in s.state["swap_used"]),
+    for tests that check no frame or slot was lost."""
+    s.state["free"], s.state["swap_used"] = s.free_and_swap()
 
 
 # ---- shared by the lab graders: boot self-tests and deliberate misuse ----

@@ -2,7 +2,9 @@
 // frames in total, free, reserved and in use (by kind when the allocator
 // can tell), each in pages and KiB, and what the allocator's per-frame
 // metadata costs, then the pages committed to user address spaces and the
-// commit limit (kernel option overcommit=never). Integer arithmetic only.
+// commit limit (kernel option overcommit=never), then the swap disk's
+// slots in total and in use (0 and 0 without a swap disk). Integer
+// arithmetic only.
 // Single-threaded: no locks.
 #include "kernel/types.h"
 #include "kernel/memstat.h"
@@ -68,5 +70,8 @@ main(void)
     line("commit-limit:", st.commit_limit, ps);
   else
     printf("commit-limit: none (lazy overcommit)\n");
+  // Swap: page-sized slots on the swap disk, and those holding a page.
+  line("swap-total:", st.swap_slots, ps);
+  line("swap-used:", st.swap_used, ps);
   exit(0);
 }

@@ -13,7 +13,9 @@
 // and then ALL TESTS PASSED or SOME TESTS FAILED (exit status 0 or 1).
 // Around every test it counts free frames with memstat(): once the test's
 // child has been reaped, fewer free frames than before fails the test with
-// "leaked N frames".
+// "leaked N frames"; more swap slots in use than before, "leaked N swap
+// slots". Pages that init, sh and the runner have on swap (vmspace) are
+// left out of both counts: each moved one frame to one slot.
 //
 //     usertests            run every test
 //     usertests -q         skip the slow ones
@@ -1982,17 +1984,40 @@ collect(int fd, char *why, int max)
   return n;
 }
 
+// Free frames and used swap slots, each less the pages that the processes
+// with pids up to the runner's (init, sh, the runner) have on swap: a
+// page of theirs pushed out during a test freed one frame and took one
+// slot, and is no leak. Returns -1 if memstat fails.
+static int
+count_pages(uint64 *frames, uint64 *slots)
+{
+  struct memstat m;
+  struct vmspace vs;
+  uint64 others = 0;
+
+  touch_self();
+  if(memstat(&m) < 0)
+    return -1;
+  for(int pid = 1; pid <= getpid(); pid++)
+    if(vmspace(pid, &vs) == 0)
+      for(int r = 0; r < NVMR; r++)
+        others += vs.r[r].swapped;
+  *frames = m.free - others;
+  *slots = m.swap_used - others;
+  return 0;
+}
+
 // Run test t in a child and judge it by the messages sent to the pipe,
-// the exit status and the free-frame count. Returns 1 if it passed.
+// the exit status, and the free-frame and swap-slot counts. Returns 1 if
+// it passed.
 static int
 run(struct test *t)
 {
   static char why[256];
-  struct memstat before, after;
+  uint64 free0, slots0, free1 = 0, slots1 = 0;
   int p[2], pid, st = 0, i;
 
-  touch_self();
-  if(memstat(&before) < 0)
+  if(count_pages(&free0, &slots0) < 0)
     return report(t, "memstat failed in the runner");
   if(pipe(p) < 0)
     return report(t, "pipe failed in the runner");
@@ -2022,16 +2047,19 @@ run(struct test *t)
   }
   // Orphans of the test may still be on their way to init: give them time.
   for(i = 0; i < 20; i++){
-    touch_self();
-    if(memstat(&after) < 0)
+    if(count_pages(&free1, &slots1) < 0)
       return report(t, "memstat failed in the runner");
-    if(after.free >= before.free)
+    if((long)(free1 - free0) >= 0 && (long)(slots0 - slots1) >= 0)
       return report(t, 0);
     sleep(5);
   }
   why[0] = 0;
-  catnum(cat(why, "leaked "), (int)(before.free - after.free));
-  return report(t, cat(why, " frames"));
+  if((long)(free1 - free0) < 0){
+    catnum(cat(why, "leaked "), (int)(free0 - free1));
+    return report(t, cat(why, " frames"));
+  }
+  catnum(cat(why, "leaked "), (int)(slots1 - slots0));
+  return report(t, cat(why, " swap slots"));
 }
 
 // Is name one of the tests?

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Grade lab swap: page replacement to a swap disk, with a reverse map, a
+clock and an out-of-memory killer.
+
+Boots (every one with -m 32M, so that the tests' working sets exceed RAM):
+  swap      -smp 3, a 64 MiB swap disk on virtio slot 1: the boot message,
+            the swaptest tests one by one (each checks its own frames and
+            swap slots come back), the oom-kill message, then free frames
+            and slots unchanged.
+  fifo      the same machine with -append reclaim=fifo: the kernel option
+            that replaces the clock with FIFO still swaps correctly.
+  usertests the same machine: usertests -q, then frames and slots back.
+  noswap    no swap disk: the kernel says so at boot and runs without.
+  host      the swap-slot allocator's host unit tests (tests/host), and
+            answers: labs/swap/answers.md is filled in (0 points).
+
+Core tests (tagged core) are the ones the lab's starter, which kills a
+process that faults with RAM full, cannot pass. Run `python3
+grade/grade-lab-swap.py --help` for the options; `make grade T=twice-ram`
+runs one test.
+"""
+
+import os
+import re
+import subprocess
+
+from gradelib import (Grader, TestFailure, answers_test, make, note_free,
+                      program_test, scaled)
+
+g = Grader("lab-swap", "page replacement to a swap disk")
+
+MEM = "32M"
+SWAP_BYTES = 64 << 20       # the swap disk the tests boot with
+SWAPTEST_TIMEOUT = 300      # one swaptest test; seconds before scaling
+USERTESTS_TIMEOUT = 600     # usertests -q with 32 MiB and swap
+IDLE_TIMEOUT = 180          # the longest one usertests test may take
+HOST_TIMEOUT = 120          # building and running a host unit test
+
+BOOT_SWAP_RE = (r"(?m)^swap: (\d+) slots \((\d+) MiB\) on virtio disk 1$")
+OOM_RE = (r"(?m)^oom-kill: pid (\d+) \((\S+)\) using (\d+) pages \((\d+) "
+          r"resident, (\d+) on swap\): out of memory and swap$")
+
+sw = g.boot("swap", cpus=3, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
+
+
+@sw.test(5)
+def boot_message(s):
+    """The kernel finds the swap disk and reports its size at boot."""
+    m = re.search(BOOT_SWAP_RE, s.q.transcript)
+    want = SWAP_BYTES // 4096
+    if not m:
+        s.fail("a boot line 'swap: %d slots (64 MiB) on virtio disk 1': the "
+               "kernel must find the second virtio disk and cut it into "
+               "page-sized slots" % want,
+               "\n".join(re.findall(r"(?m)^swap.*$", s.q.transcript))
+               or "no line starting 'swap'")
+    if int(m.group(1)) != want or int(m.group(2)) != 64:
+        s.fail("%d slots (64 MiB) on a 64 MiB disk: one slot per 4 KiB page"
+               % want, m.group(0))
+    out = s.run("free")
+    s.match(out, r"^swap-total:\s+%d pages" % want,
+            r"^swap-used:\s+\d+ pages")
+
+
+# The swaptest tests, in the order they run: name, points, core, the rule,
+# what.
+SWAPTESTS = [
+    ("twice-ram", 15, True,
+     "a process may touch twice as many pages as RAM holds: a fault with "
+     "RAM full evicts a page to swap, and a fault on a swapped page reads it "
+     "back, exactly as written",
+     "64 MiB touched with 32 MiB of RAM; every page verified twice."),
+    ("cow-shared", 15, True,
+     "pages shared copy-on-write go to swap once and come back right in "
+     "every process that maps them (reverse map: unmap every PTE of the "
+     "victim); writes after that stay private",
+     "COW-shared pages swapped out and back, right in three processes."),
+    ("fork-exit-sbrk", 10, True,
+     "fork duplicates slot references; exit and a shrinking sbrk free the "
+     "slots of the pages they drop",
+     "Fork, exit and a shrinking sbrk with pages on swap; slots come back."),
+    ("syscall-swapped", 10, True,
+     "copyin/copyout on a swapped-out page swap it in through the fault path, "
+     "as the program's own access would",
+     "write() from and read() into a swapped-out buffer."),
+    ("three-faulting", 10, True,
+     "three harts evicting and swapping in at once never corrupt a page "
+     "(lock order: address space, then reclaim, then kmem; no spinlock "
+     "across disk I/O)",
+     "Three processes with working sets over RAM/3 fault at once."),
+    ("oom-kill", 10, True,
+     "with RAM and swap full the kernel kills a process (the biggest), "
+     "counts it in vmstat oom_kill, and goes on",
+     "A process that allocates forever is killed; memory works after."),
+    ("oom-biggest", 10, True,
+     "the out-of-memory victim is the process using the most memory "
+     "(resident + swapped), not the one that faulted; the faulting process "
+     "goes on",
+     "RAM and swap full: the biggest process is killed, not the faulting one."),
+]
+_tests = {}
+for _name, _points, _core, _rule, _doc in SWAPTESTS:
+    _tests[_name] = program_test(sw, _points, _name, "swaptest " + _name,
+                                 _rule, _doc, core=_core,
+                                 timeout=SWAPTEST_TIMEOUT)
+
+
+@sw.test(5, parent=_tests["oom-kill"], core=True)
+def oom_message(s):
+    """The kernel names the process it killed and the pages it held."""
+    found = re.findall(OOM_RE, s.q.transcript)
+    if not found:
+        s.fail("a line 'oom-kill: pid N (swaptest) using P pages (R resident, "
+               "S on swap): out of memory and swap' for the killed process",
+               "\n".join(re.findall(r"(?m)^.*kill.*$", s.q.transcript)[-6:])
+               or "no line with 'kill'")
+    for pid, name, p, r, sw_ in found:
+        if name != "swaptest" or int(p) != int(r) + int(sw_):
+            s.fail("the victim named (swaptest) with P = R + S pages",
+                   "oom-kill: pid %s (%s) using %s pages (%s resident, %s on "
+                   "swap)" % (pid, name, p, r, sw_))
+
+
+@sw.test(5)
+def free_unchanged(s):
+    """After the swaptest tests, frames and swap slots are as at boot."""
+    s.no_frame_lost("by the swaptest tests")
+
+
+# ---- the FIFO option ----
+
+fifo = g.boot("fifo", cpus=3, mem=MEM, disks=[SWAP_BYTES],
+              kopts="reclaim=fifo")
+program_test(fifo, 5, "fifo-twice-ram", "swaptest twice-ram",
+             "the kernel option reclaim=fifo replaces the clock by FIFO and "
+             "swapping stays correct",
+             "reclaim=fifo: 64 MiB touched with 32 MiB of RAM, verified.",
+             timeout=SWAPTEST_TIMEOUT)
+
+
+# ---- usertests with 32 MiB and swap ----
+
+ut = g.boot("usertests", cpus=3, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
+
+
+@ut.test(10, timeout=USERTESTS_TIMEOUT + 60)
+def usertests_swap(s):
+    """usertests -q passes with -m 32M and a swap disk."""
+    s.usertests("-q", idle_timeout=IDLE_TIMEOUT)
+
+
+@ut.test(5, parent=usertests_swap)
+def usertests_swap_free(s):
+    """After usertests, every frame and swap slot is back."""
+    s.no_frame_lost("by usertests")
+
+
+# ---- no swap disk ----
+
+ns = g.boot("noswap", cpus=3, mem=MEM)
+
+
+@ns.test(5)
+def noswap_boot(s):
+    """Without a swap disk the kernel says so at boot and runs."""
+    s.match(s.q.transcript, r"^swap: no disk in virtio slot 1",
+            no=[r"^swap: \d+ slots"])
+    out = s.run("free")
+    s.match(out, r"^swap-total:\s+0 pages", r"^swap-used:\s+0 pages")
+    s.match(s.run("swaptest twice-ram", timeout=60),
+            r"^swaptest: twice-ram: FAIL no swap disk")
+
+
+# ---- host ----
+
+@g.test(10, core=True, timeout=HOST_TIMEOUT)
+def swapslot_host():
+    """Host unit test of the slot allocator (tests/host/test_swapslot.c)."""
+    prog = "tests/host/build/test_swapslot"
+    try:
+        make(g.tree, [prog])
+    except Exception as e:
+        raise TestFailure("expected: the host test %s builds\n%s"
+                          % (prog, e)) from None
+    p = subprocess.run([os.path.join(g.tree, prog)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=scaled(HOST_TIMEOUT))
+    out = p.stdout.decode("utf-8", "replace")
+    if p.returncode != 0 or not re.search(r"(?m)^\d+ passed, 0 failed$", out):
+        lines = out.strip().split("\n")
+        raise TestFailure("expected: every host test of kernel/mm/swapslot.c "
+                          "passes (slots are allocated once, reference-counted"
+                          ", freed at zero)\nactual output:\n"
+                          + "\n".join("    | " + ln for ln in lines[-15:]))
+
+
+answers_test(g, "swap")
+
+if __name__ == "__main__":
+    g.main()

@@ -1,0 +1,668 @@
+// Lab swap: tests of page replacement to the swap disk, seen from user
+// space.
+//
+//   swaptest            run every test
+//   swaptest NAME       run one
+//
+// Prints `swaptest: NAME: ok` or `swaptest: NAME: FAIL why` per test and
+// `swaptest: done` at the end; graders match these lines. Before each
+// result a line `swaptest:   NAME: swap_out +N swap_in +N ...` gives the
+// test's vmstat deltas, so a failure says what the kernel did.
+//
+// Each test runs in a child of its own. The runner counts free frames and
+// used swap slots (memstat) before the fork and after it has reaped the
+// child, and fails the test when either differs: every frame and every
+// slot a test takes, its children's included, must come back. Processes
+// outside the test (init, sh, the runner itself) may have pages pushed
+// to swap while it runs; the runner brings its own back (touch_self) and
+// subtracts what vmspace() says the others have on swap, since each of
+// their swapped pages moved one frame to one slot.
+//
+// Sizes come from memstat: RAM is `total` frames, so the tests adapt to
+// `make qemu MEM=...`. Every test that needs swap fails at once, saying
+// so, on a kernel booted without a swap disk.
+//
+// The user stack is one page: no test keeps a large buffer on it.
+// Single-threaded: the processes of a test share nothing but the kernel.
+#include "kernel/types.h"
+#include "kernel/param.h"
+#include "kernel/riscv.h"
+#include "kernel/memlayout.h"
+#include "kernel/memstat.h"
+#include "user/user.h"
+
+#define KILLED (-1)          // wait() status of a process the kernel killed
+#define WORDS (PGSIZE / 8)   // 64-bit words per page
+#define MiB (1024 * 1024)
+#define PIPE_PAGES 8         // syscall-swapped: buffer size in pages
+#define SETTLE_TRIES 20      // runner: readings before it calls a count a leak
+
+static char *testname = "?"; // the test this process runs (runner sets it)
+static int failed;
+
+// Report why the running test failed and end its process with status 1.
+#define FAIL(...)                                                           \
+  do {                                                                      \
+    printf("swaptest: %s: FAIL ", testname);                                \
+    printf(__VA_ARGS__);                                                    \
+    printf("\n");                                                           \
+    exit(1);                                                                \
+  } while(0)
+
+// ---- figures ----
+
+static struct memstat
+mem(void)
+{
+  struct memstat st;
+
+  memset(&st, 0, sizeof(st));
+  if(memstat(&st) < 0)
+    FAIL("memstat() failed");
+  return st;
+}
+
+// vmstat counter `what` (VMSTAT_*), 0 if the kernel does not keep it.
+static uint64
+counter(int what)
+{
+  struct vmstat vs;
+
+  memset(&vs, 0, sizeof(vs));
+  if(vmstat(&vs) < 0)
+    FAIL("vmstat() failed");
+  return what < vs.ncounters ? vs.count[what] : 0;
+}
+
+// Pages process pid (0: this one) has on swap, all regions; -1 if there
+// is no such process.
+static long
+swapped_of(int pid)
+{
+  struct vmspace vs;
+  long n = 0;
+
+  if(vmspace(pid, &vs) < 0)
+    return -1;
+  for(int i = 0; i < NVMR; i++)
+    n += vs.r[i].swapped;
+  return n;
+}
+
+// Pages of the heap region of this process on swap.
+static uint64
+heap_swapped(void)
+{
+  struct vmspace vs;
+
+  if(vmspace(0, &vs) < 0)
+    FAIL("vmspace(0) failed");
+  return vs.r[VMR_HEAP].swapped;
+}
+
+// Pages on swap of every process with a pid up to `last`.
+static uint64
+swapped_upto(int last)
+{
+  uint64 n = 0;
+
+  for(int pid = 1; pid <= last; pid++){
+    long k = swapped_of(pid);
+    if(k > 0)
+      n += k;
+  }
+  return n;
+}
+
+// Fail unless the kernel has a swap disk with room for `pages` more pages
+// beyond the free frames (what a test is about to touch).
+static void
+need_swap(uint64 pages)
+{
+  struct memstat m = mem();
+
+  if(m.swap_slots == 0)
+    FAIL("no swap disk: memstat swap_slots is 0 (boot with one: make qemu SWAP=64M; "
+         "the kernel must find the disk on virtio slot 1)");
+  if(pages > m.free + m.swap_slots - m.swap_used)
+    FAIL("the test needs %lu pages, but only %lu frames are free and %lu swap slots: "
+         "boot with a larger swap disk", pages, m.free, m.swap_slots - m.swap_used);
+}
+
+// ---- page contents ----
+
+// Word w of page i as process `tag` writes it: different in every word,
+// every page and every writer.
+static uint64
+stamp(int tag, uint64 i, int w)
+{
+  return ((uint64)tag << 56) ^ (i << 20) ^ ((uint64)w * 0x9E3779B97F4A7C15ULL);
+}
+
+static void
+fill_page(char *base, uint64 i, int tag)
+{
+  volatile uint64 *p = (volatile uint64 *)(base + i * PGSIZE);
+
+  for(int w = 0; w < WORDS; w++)
+    p[w] = stamp(tag, i, w);
+}
+
+// The first word of page i that does not hold tag's stamp, or -1.
+static int
+bad_word(char *base, uint64 i, int tag)
+{
+  volatile uint64 *p = (volatile uint64 *)(base + i * PGSIZE);
+
+  for(int w = 0; w < WORDS; w++)
+    if(p[w] != stamp(tag, i, w))
+      return w;
+  return -1;
+}
+
+// Fill pages [0, n) with tag's stamps, from the last page down when down
+// is set (so the pages at the top are the oldest).
+static void
+fill_pages(char *base, uint64 n, int tag, int down)
+{
+  for(uint64 k = 0; k < n; k++)
+    fill_page(base, down ? n - 1 - k : k, tag);
+}
+
+// Fail unless every page of [0, n) holds tag's stamps; what: whose pages.
+static void
+check_pages(char *base, uint64 n, int tag, char *what)
+{
+  for(uint64 i = 0; i < n; i++){
+    int w = bad_word(base, i, tag);
+    if(w >= 0)
+      FAIL("%s: page %lu of %lu, word %d reads %p, expected %p (swap-in must bring "
+           "back exactly the page that was written out)", what, i, n, w,
+           (void*)((volatile uint64 *)(base + i * PGSIZE))[w], (void*)stamp(tag, i, w));
+  }
+}
+
+// Grow the heap by n pages; returns the first one.
+static char *
+grow(uint64 n)
+{
+  char *p = sbrk(n * PGSIZE);
+
+  if(p == (char *)-1)
+    FAIL("sbrk(%lu pages) failed", n);
+  return p;
+}
+
+// Push this process's older pages out: touch n fresh pages, then give them
+// back. With n = RAM, the pages touched before are (nearly) all on swap.
+static void
+push_out(uint64 n)
+{
+  char *p = grow(n);
+
+  for(uint64 i = 0; i < n; i++)
+    p[i * PGSIZE] = 1;
+  if(sbrk(-(int)(n * PGSIZE)) == (char *)-1)
+    FAIL("sbrk(-%lu pages) failed", n);
+}
+
+// Wait for one child; returns its exit status.
+static int
+reap(void)
+{
+  int status = 12345;
+
+  if(wait(&status) < 0)
+    FAIL("wait() found no child");
+  return status;
+}
+
+static int
+fork_or_fail(void)
+{
+  int pid = fork();
+
+  if(pid < 0)
+    FAIL("fork() failed");
+  return pid;
+}
+
+// A child's exit status, explained when the kernel killed it.
+static void
+child_ok(int status, char *who)
+{
+  if(status == KILLED)
+    FAIL("%s was killed: with RAM full, a fault must evict a page to swap and go on "
+         "(only RAM and swap both full may kill, and then the biggest process)", who);
+  if(status != 0)
+    FAIL("%s exited with %d", who, status);
+}
+
+// ---- the tests ----
+
+// A working set twice the size of RAM: every page written, then every word
+// of every page checked in a second full pass.
+static void
+twice_ram(void)
+{
+  uint64 n = 2 * mem().total;
+
+  need_swap(n);
+  char *p = grow(n);
+  fill_pages(p, n, 1, 0);
+  check_pages(p, n, 1, "the read-back pass after all were written");
+  if(counter(VMSTAT_SWAP_OUT) == 0 || counter(VMSTAT_SWAP_IN) == 0)
+    FAIL("%lu pages touched with %lu frames of RAM, but vmstat counts no swap_out or "
+         "no swap_in", n, mem().total);
+}
+
+// Child of cow_shared: wait for the go byte, check the shared pages,
+// write its own stamps and check them. Exits with 0 or via FAIL.
+static void
+cow_child(int *go, char *p, uint64 n, int tag)
+{
+  char c;
+
+  close(go[1]);      // so that a parent gone early means end of file here
+  if(read(go[0], &c, 1) != 1)
+    FAIL("child %d: the parent went away", tag);
+  check_pages(p, n, 1, "a child reading the shared pages after they came back");
+  fill_pages(p, n, tag, 0);
+  check_pages(p, n, tag, "a child reading its own writes");
+  exit(0);
+}
+
+// Pages shared copy-on-write by three processes go to swap (a fourth one
+// touches a RAM's worth of memory) and come back right in each; then the
+// children's writes stay private.
+static void
+cow_shared(void)
+{
+  uint64 ram = mem().total;
+  uint64 n = ram / 4;
+  int go[2];
+
+  need_swap(n + ram);
+  char *p = grow(n);
+  fill_pages(p, n, 1, 0);
+  if(pipe(go) < 0)
+    FAIL("pipe() failed");
+  for(int tag = 2; tag <= 3; tag++)
+    if(fork_or_fail() == 0)
+      cow_child(go, p, n, tag);
+  int pusher = fork_or_fail();
+  if(pusher == 0){
+    push_out(ram);
+    exit(0);
+  }
+  child_ok(reap(), "the process that touched a RAM's worth of pages");
+  uint64 out = heap_swapped();
+  if(out == 0)
+    FAIL("none of the %lu shared heap pages went to swap while a process touched %lu "
+         "pages (RAM %lu frames): shared pages must be evictable too", n, ram, ram);
+  check_pages(p, n, 1, "the parent reading the shared pages after they came back");
+  if(write(go[1], "gg", 2) != 2)
+    FAIL("write to the go pipe failed");
+  for(int k = 0; k < 2; k++)
+    child_ok(reap(), "a child of the shared pages");
+  check_pages(p, n, 1, "the parent after its children wrote (each write must go to "
+              "the writer's own copy)");
+}
+
+// Fork, exit and a shrinking sbrk while pages are on swap: the slots of
+// the pages that go away come back at once.
+static void
+fork_exit_sbrk(void)
+{
+  uint64 ram = mem().total;
+  uint64 n = ram + ram / 2;
+
+  need_swap(n);
+  char *p = grow(n);
+  fill_pages(p, n, 1, 1);          // top down: the top half is the oldest
+  uint64 h0 = heap_swapped(), s0 = mem().swap_used;
+  if(h0 == 0)
+    FAIL("%lu heap pages written with %lu frames of RAM, none on swap (vmspace)", n, ram);
+  if(s0 < h0)
+    FAIL("vmspace counts %lu heap pages on swap but memstat only %lu slots in use", h0, s0);
+  if(sbrk(-(int)(n / 2 * PGSIZE)) == (char *)-1)
+    FAIL("sbrk(-%lu pages) failed", n / 2);
+  uint64 h1 = heap_swapped(), s1 = mem().swap_used;
+  if(h1 >= h0 || s1 > s0 || s0 - s1 < h0 - h1)
+    FAIL("shrinking the heap by %lu pages took %lu swapped pages away (%lu -> %lu), but "
+         "the slots in use went %lu -> %lu: a shrinking sbrk must free their slots",
+         n / 2, h0 - h1, h0, h1, s0, s1);
+  n -= n / 2;
+  push_out(ram);                    // what is left goes to swap too
+  if(heap_swapped() == 0)
+    FAIL("none of the %lu heap pages left went to swap after touching %lu more", n, ram);
+  int pid = fork_or_fail();
+  if(pid == 0){
+    check_pages(p, n, 1, "a child forked while pages were on swap");
+    exit(0);
+  }
+  child_ok(reap(), "the child forked with pages on swap");
+  if(fork_or_fail() == 0)
+    exit(0);                        // a child that exits holding swap slots
+  child_ok(reap(), "a child that exited at once");
+  check_pages(p, n, 1, "the parent after its children exited");
+}
+
+// A child that allocates forever: it must be killed (RAM and swap full),
+// with the oom_kill counter counting it; then memory works again.
+static void
+oom_kill(void)
+{
+  struct memstat m = mem();
+  uint64 kills = counter(VMSTAT_OOM_KILL);
+
+  need_swap(0);
+  uint64 cap = 2 * (m.total + m.swap_slots);   // stop here if nothing ever runs out
+  int pid = fork_or_fail();
+  if(pid == 0){
+    for(uint64 got = 0; got < cap; got += MiB / PGSIZE){
+      char *a = sbrk(MiB);
+      if(a == (char *)-1)
+        exit(2);
+      for(int i = 0; i < MiB; i += PGSIZE)
+        a[i] = 1;
+    }
+    exit(3);
+  }
+  int st = reap();
+  if(st == 2)
+    FAIL("sbrk refused memory: the kernel must overcommit (lazy) and kill when RAM "
+         "and swap are full");
+  if(st != KILLED)
+    FAIL("a child that allocated %lu pages (RAM %lu + swap %lu) exited with %d: it must "
+         "be killed (-1) once RAM and swap are full", cap, m.total, m.swap_slots, st);
+  if(counter(VMSTAT_OOM_KILL) != kills + 1)
+    FAIL("vmstat oom_kill went %lu -> %lu for one process killed out of memory and swap",
+         kills, counter(VMSTAT_OOM_KILL));
+  if(fork_or_fail() == 0){
+    uint64 n = mem().total / 2;
+    char *p = grow(n);
+    fill_pages(p, n, 4, 0);
+    check_pages(p, n, 4, "a process after the out-of-memory kill");
+    exit(0);
+  }
+  child_ok(reap(), "a process using half of RAM after the out-of-memory kill");
+}
+
+// A hog holds over half of RAM + swap and sleeps; a smaller process then
+// needs half. The kernel must kill the hog (the biggest), not the
+// faulting process, which finishes with its pages right.
+static void
+oom_biggest(void)
+{
+  struct memstat m = mem();
+  uint64 room = m.free + m.swap_slots - m.swap_used;
+  uint64 big = room * 55 / 100, small = room / 2;
+  uint64 kills = counter(VMSTAT_OOM_KILL);
+  int ready[2];
+  char c;
+
+  need_swap(0);
+  if(pipe(ready) < 0)
+    FAIL("pipe() failed");
+  int hog = fork_or_fail();
+  if(hog == 0){
+    char *p = grow(big);
+    fill_pages(p, big, 5, 0);
+    write(ready[1], "r", 1);
+    for(;;)
+      sleep(100);
+  }
+  close(ready[1]);                // so that a hog killed early means end of file
+  if(read(ready[0], &c, 1) != 1)
+    FAIL("the hog died before it held %lu pages (RAM and swap: %lu)", big, room);
+  int grower = fork_or_fail();
+  if(grower == 0){
+    char *p = grow(small);
+    fill_pages(p, small, 6, 0);
+    check_pages(p, small, 6, "the smaller process after the kill");
+    exit(0);
+  }
+  int st = 0, pid = wait(&st);
+  if(pid != hog || st != KILLED){
+    kill(hog);
+    reap();
+    FAIL("pid %d ended first with %d; expected the hog (pid %d, %lu pages) killed: the "
+         "out-of-memory victim is the process using the most memory, not the one "
+         "faulting (%lu pages)", pid, st, hog, big, small);
+  }
+  child_ok(reap(), "the smaller process, which was not the biggest");
+  if(counter(VMSTAT_OOM_KILL) != kills + 1)
+    FAIL("vmstat oom_kill went %lu -> %lu for one victim", kills, counter(VMSTAT_OOM_KILL));
+}
+
+// Three processes, each with a working set larger than a third of RAM,
+// fault at the same time (on three harts with CPUS=3).
+static void
+three_faulting(void)
+{
+  uint64 n = mem().total / 2;
+
+  need_swap(3 * n);
+  for(int tag = 1; tag <= 3; tag++){
+    if(fork_or_fail() == 0){
+      char *p = grow(n);
+      fill_pages(p, n, tag, 0);
+      check_pages(p, n, tag, "one of three processes faulting at once");
+      exit(0);
+    }
+  }
+  int worst = 0;
+  for(int k = 0; k < 3; k++){     // all three reaped before judging
+    int st = reap();
+    if(st != 0)
+      worst = st;
+  }
+  child_ok(worst, "one of three processes faulting at once");
+}
+
+// write() from a swapped-out buffer into a pipe: the reader child gets the
+// bytes; read() from the pipe into a swapped-out buffer: they land.
+static void
+syscall_swapped(void)
+{
+  uint64 ram = mem().total;
+  int down[2], up[2];
+
+  need_swap(ram + PIPE_PAGES);
+  if(pipe(down) < 0 || pipe(up) < 0)
+    FAIL("pipe() failed");
+  int pid = fork_or_fail();
+  if(pid == 0){
+    close(down[1]);  // so that a parent gone early means end of file here
+    close(up[0]);
+    char *b = grow(PIPE_PAGES);
+    for(uint64 got = 0; got < PIPE_PAGES * PGSIZE; ){
+      int r = read(down[0], b + got, PIPE_PAGES * PGSIZE - got);
+      if(r <= 0)
+        FAIL("the reader child got %lu of %d bytes", got, PIPE_PAGES * PGSIZE);
+      got += r;
+    }
+    check_pages(b, PIPE_PAGES, 7, "bytes written to a pipe from a swapped-out buffer");
+    fill_pages(b, PIPE_PAGES, 8, 0);
+    if(write(up[1], b, PIPE_PAGES * PGSIZE) != PIPE_PAGES * PGSIZE)
+      FAIL("the child's write to the pipe failed");
+    exit(0);
+  }
+  close(down[0]);
+  close(up[1]);
+  char *buf = grow(PIPE_PAGES);
+  fill_pages(buf, PIPE_PAGES, 7, 0);
+  push_out(ram);
+  uint64 out = heap_swapped();
+  if(out < PIPE_PAGES)
+    FAIL("only %lu of the %d buffer pages went to swap after touching %lu pages", out,
+         PIPE_PAGES, ram);
+  if(write(down[1], buf, PIPE_PAGES * PGSIZE) != PIPE_PAGES * PGSIZE)
+    FAIL("write() of %d bytes from a swapped-out buffer failed: copyin must swap "
+         "the pages in through the fault path", PIPE_PAGES * PGSIZE);
+  push_out(ram);
+  if(heap_swapped() < PIPE_PAGES)
+    FAIL("the buffer did not go back to swap");
+  for(uint64 got = 0; got < PIPE_PAGES * PGSIZE; ){
+    int r = read(up[0], buf + got, PIPE_PAGES * PGSIZE - got);
+    if(r <= 0)
+      FAIL("read() into a swapped-out buffer returned %d after %lu bytes: copyout "
+           "must swap the pages in through the fault path", r, got);
+    got += r;
+  }
+  check_pages(buf, PIPE_PAGES, 8, "bytes read from a pipe into a swapped-out buffer");
+  child_ok(reap(), "the reader child");
+}
+
+// ---- the runner ----
+
+struct test {
+  char *name;
+  void (*fn)(void);
+} tests[] = {
+  { "twice-ram", twice_ram },
+  { "cow-shared", cow_shared },
+  { "fork-exit-sbrk", fork_exit_sbrk },
+  { "syscall-swapped", syscall_swapped },
+  { "three-faulting", three_faulting },
+  { "oom-kill", oom_kill },
+  { "oom-biggest", oom_biggest },
+};
+#define NTESTS (sizeof(tests) / sizeof(tests[0]))
+
+static uint64 stack_top;   // top of the user stack, set by main()
+
+// Read a byte of every page this process owns, so that pages pushed to
+// swap during a test are back before the runner counts (xv6's layout:
+// text and data, a guard page, the stack, the heap).
+static void
+touch_self(void)
+{
+  uint64 brk = (uint64)sbrk(0);
+  uint64 base = stack_top - USERSTACK * PGSIZE;
+
+  char v;
+
+  for(uint64 a = 0; a < brk; a += PGSIZE)
+    if(a != base - PGSIZE)        // the guard page
+      asm volatile("lb %0, 0(%1)" : "=r"(v) : "r"(a) : "memory");
+}
+
+// The runner's count: free frames and used slots, less the pages that the
+// other processes (pids below ours: init, sh) have on swap.
+struct count {
+  uint64 free, slots;
+};
+
+static struct count
+count(void)
+{
+  struct memstat m;
+  uint64 others;
+
+  touch_self();
+  memset(&m, 0, sizeof(m));
+  memstat(&m);
+  others = swapped_upto(getpid());
+  return (struct count){ m.free - others, m.swap_used - others };
+}
+
+// Print test t's vmstat deltas since `before`.
+static void
+deltas(struct test *t, uint64 *before)
+{
+  static int shown[] = { VMSTAT_SWAP_OUT, VMSTAT_SWAP_IN, VMSTAT_RECLAIM_SCAN,
+                         VMSTAT_OOM_KILL, VMSTAT_FAULT };
+  static char *names[] = VMSTAT_NAMES;
+
+  printf("swaptest:   %s:", t->name);
+  for(int k = 0; k < sizeof(shown) / sizeof(shown[0]); k++)
+    printf(" %s +%lu", names[shown[k]], counter(shown[k]) - before[k]);
+  printf("\n");
+}
+
+// Judge the counts after test t; returns 0 for a pass, after printing.
+static int
+judge(struct test *t, struct count *before)
+{
+  struct count after;
+
+  // Orphans of the test may still be on their way to init: give them time.
+  for(int i = 0; i < SETTLE_TRIES; i++){
+    after = count();
+    if(after.free == before->free && after.slots == before->slots)
+      return 0;
+    sleep(5);
+  }
+  if(after.free != before->free)
+    printf("swaptest: %s: FAIL %lu frames free before the test, %lu after its processes "
+           "were reaped (not counting other processes' pages on swap): every frame must "
+           "come back\n", t->name, before->free, after.free);
+  else
+    printf("swaptest: %s: FAIL %lu swap slots in use before the test, %lu after its "
+           "processes were reaped (not counting other processes' pages on swap): exit, "
+           "sbrk and swap-in must give every slot back\n", t->name, before->slots,
+           after.slots);
+  return 1;
+}
+
+// Run test t in a child of its own; then check that every frame and slot
+// came back.
+static void
+run(struct test *t)
+{
+  uint64 start[5] = { counter(VMSTAT_SWAP_OUT), counter(VMSTAT_SWAP_IN),
+                      counter(VMSTAT_RECLAIM_SCAN), counter(VMSTAT_OOM_KILL),
+                      counter(VMSTAT_FAULT) };
+  struct count before = count();
+  int status = 0;
+
+  testname = t->name;
+  int pid = fork();
+  if(pid < 0){
+    printf("swaptest: %s: FAIL fork() of the test runner failed\n", t->name);
+    failed = 1;
+    return;
+  }
+  if(pid == 0){
+    t->fn();
+    exit(0);
+  }
+  wait(&status);
+  deltas(t, start);
+  if(status == KILLED)
+    printf("swaptest: %s: FAIL the test process was killed: with RAM full, a fault must "
+           "evict a page to swap, not kill (only RAM and swap full may kill, and then "
+           "the biggest process)\n", t->name);
+  else if(status != 0)
+    ;  // the test printed its FAIL line
+  else if(judge(t, &before) == 0){
+    printf("swaptest: %s: ok\n", t->name);
+    return;
+  }
+  failed = 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+  int ran = 0;
+
+  stack_top = PGROUNDDOWN((uint64)argv) + PGSIZE;
+  for(int i = 0; i < NTESTS; i++){
+    if(argc > 1 && strcmp(argv[1], tests[i].name) != 0)
+      continue;
+    run(&tests[i]);
+    ran++;
+  }
+  if(ran == 0){
+    printf("usage: swaptest [NAME]; tests:");
+    for(int i = 0; i < NTESTS; i++)
+      printf(" %s", tests[i].name);
+    printf("\n");
+    exit(2);
+  }
+  printf("swaptest: done\n");
+  exit(failed);
+}
