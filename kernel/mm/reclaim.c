@@ -386,19 +386,27 @@ user_frame_alloc(uint64 va, int oom)
   }
 }
 #else
-// Set up reclaim: nothing to do without swap.
+// Lab swap, tasks 2 to 6 (labs/swap/README.md): the LRU list, the victim
+// choice (FIFO, then the clock), eviction through the reverse map, and
+// the out-of-memory killer live in this file.
+
+// Set up the LRU list. Runs once at boot, after kinit().
 void
 reclaim_init(void)
 {
 }
 
-// The frame pg is being freed: nothing to forget without an LRU list.
+// The frame pg is being freed (its last reference is gone): take it off
+// the LRU list. Called by kalloc.c for every user frame it frees.
 void
 reclaim_forget(struct page *pg)
 {
 }
 
-// A frame for the user page at va, or 0 when memory is exhausted.
+// A frame for the user page at va, on the LRU list, reclaiming when
+// memory is short; with oom set (a page fault), killing the largest
+// process as a last resort. Returns 0 when no frame can be had. Sleeps;
+// the caller holds no spinlock. Without swap: a frame if one is free.
 void *
 user_frame_alloc(uint64 va, int oom)
 {

@@ -33,19 +33,22 @@ static struct {
 // The most pages user address spaces may be promised together, or 0 for
 // no limit. By default memory is overcommitted: sbrk only reserves
 // addresses, and running out shows at fault time. With the kernel option
-// overcommit=never every promise must be one that the frames could keep:
-// the free and user frames, less 1/16 of RAM kept for the kernel (page
-// tables, pipes, stacks). Takes kmem.lock.
+// overcommit=never every promise must be one that the frames and the swap
+// slots could keep: the free and user frames and the swap disk (lab
+// swap), less 1/16 of RAM kept for the kernel (page tables, pipes,
+// stacks). Takes kmem.lock and swap.lock.
 static uint64
 commit_limit(void)
 {
   struct memstat st;
+  uint64 slots, used;
 
   if(!bootarg_has("overcommit=never"))
     return 0;
   memset(&st, 0, sizeof(st));
   kalloc_usage(&st);
-  uint64 usable = st.free + st.user, reserve = st.total / 16;
+  swap_usage(&slots, &used);
+  uint64 usable = st.free + st.user + slots, reserve = st.total / 16;
   return usable > reserve ? usable - reserve : 1;
 }
 #else

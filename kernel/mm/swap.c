@@ -21,6 +21,7 @@
 #include "memlayout.h"
 #include "riscv.h"
 #include "spinlock.h"
+#include "fdt.h"
 #include "defs.h"
 #include "mm/page.h"
 #include "mm/swap.h"
@@ -205,6 +206,38 @@ swap_check(void)
   return why ? -1 : 0;
 }
 
+#define BENCH_PAGES 512   // 2 MiB each way
+
+// Kernel option swapbench: the raw speed of the swap disk through this
+// driver, one page per request as swap_out() and swap_in() do it, for
+// comparing with the swap throughput a workload gets (tools/bench-swap.py).
+// Writes and reads back the first BENCH_PAGES slots before any is in use;
+// prints figures, asserts nothing.
+static void
+swap_bench(void)
+{
+  char *frame = kalloc();
+  uint64 hz = bootinfo.timebase_freq, n = BENCH_PAGES;
+
+  if(frame == 0 || swap.slots.nslots < n){
+    printf("bench: swap-raw: unsupported (no frame, or fewer than %d slots)\n", (int)n);
+    if(frame)
+      kfree(frame);
+    return;
+  }
+  memset(frame, 0x5a, PGSIZE);
+  for(int write = 1; write >= 0; write--){
+    uint64 t0 = r_time();
+    for(uint64 slot = 0; slot < n; slot++)
+      if(virtio_disk_io(SWAP_DISK, slot * SECTORS_PER_SLOT, frame, PGSIZE, write) < 0)
+        break;
+    uint64 us = (r_time() - t0) * 1000000 / hz;
+    printf("bench: swap-raw-%s: %d pages, %d us/page, %d KiB/s\n", write ? "write" : "read",
+           (int)n, (int)(us / n), (int)(us ? n * 4 * 1000000 / us : 0));
+  }
+  kfree(frame);
+}
+
 // Find the swap disk, set up its slots and check that a page written to
 // a slot reads back the same; a disk that fails is not used. Runs once,
 // in the first process (disk I/O sleeps), before /init.
@@ -247,4 +280,6 @@ swap_init(void)
   }
   printf("swap: %d slots (%d MiB) on virtio disk %d\n", (int)nslots,
          (int)(nslots / 256), SWAP_DISK);
+  if(bootarg_has("swapbench"))
+    swap_bench();
 }
