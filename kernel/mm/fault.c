@@ -261,11 +261,14 @@ fault_swapin(struct proc *p, uint64 va)
   uint64 flags = PTE_FLAGS(e) & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_COW);
   if(flags & PTE_COW)
     flags = (flags | PTE_W) & ~PTE_COW;
+  // The PTE's slot reference goes to the frame (a swap cache: a page not
+  // written before its next eviction needs no write), or is dropped.
+  if(swap_keep(slot))
+    pa_to_page((uint64)mem)->u.user.slot = slot + 1;
   acquire(&p->vmlock);
   KASSERT(*pte == e, "fault_swapin: swap PTE of va %p changed under its owner", (void*)va);
   *pte = PA2PTE(mem) | flags | PTE_V;
   release(&p->vmlock);
-  swap_put(slot);
   vmstat_count(VMSTAT_SWAP_IN);
   return 1;
 }

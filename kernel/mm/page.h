@@ -56,11 +56,14 @@ struct page {
   struct page *prev;
   union {             // what else a frame needs, by use
     uint64 none;           // PG_FREE, PG_KERNEL, PG_PAGETABLE, PG_RESERVED: nothing
-    uint64 va;             // (o) PG_USER: the user virtual address of its page. Every
-                           //     mapping of a user frame has the same address (fork
-                           //     shares frames at the addresses they had; xv6 has no
-                           //     mmap), so with the process table this is the reverse
-                           //     map (lab swap, reclaim.c)
+    struct {               // PG_USER (lab swap, reclaim.c):
+      uint64 va : 38;      // (o) the user virtual address of its page. Every mapping
+                           //     of a user frame has the same address (fork shares
+                           //     frames at the addresses they had; xv6 has no mmap), so
+                           //     with the process table this is the reverse map
+      uint64 slot : 26;    // (o) 1 + the swap slot that holds a copy of the page as it
+                           //     came back from swap (a swap cache of one), 0 if none
+    } user;
   } u;
   // A page on swap has no frame: its slot lives in the PTE (riscv.h).
 };

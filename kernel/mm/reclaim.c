@@ -15,7 +15,7 @@
 // the slot; the frame is freed.
 //
 // The reverse map. A user frame records its user virtual address
-// (page.u.va), and every mapping of a frame has that address: fork shares
+// (page.u.user.va), and every mapping of a frame has that address: fork shares
 // frames at the addresses they had, and nothing else maps a user frame
 // (xv6 has no mmap). So the PTEs of a frame are found by looking up that
 // address in each process's page table. That costs NPROC walks per victim,
@@ -107,6 +107,9 @@ reclaim_forget(struct page *pg)
   }
   pg->lru = 0;
   release(&lru.lock);
+  if(pg->u.user.slot)
+    swap_uncache(pg->u.user.slot - 1);  // its copy on swap is no one's now
+  pg->u.none = 0;
 }
 
 // Take the oldest frame off the LRU list, with a reference the caller
@@ -196,17 +199,19 @@ harts_running(struct proc *q)
 // Replace every mapping of frame pg by a swap PTE naming slot, keeping
 // its permissions for the way back; each such PTE holds a slot reference
 // in place of its frame reference. Returns the number of mappings
-// replaced; *harts gets the harts that may cache one of them.
+// replaced; *harts gets the harts that may cache one of them, *dirty
+// whether one of them had written the page (PTE_D).
 static int
-rmap_unmap(struct page *pg, uint64 slot, uint64 *harts)
+rmap_unmap(struct page *pg, uint64 slot, uint64 *harts, int *dirty)
 {
-  uint64 pa = page_to_pa(pg), va = pg->u.va;
+  uint64 pa = page_to_pa(pg), va = pg->u.user.va;
   int n = 0;
 
   for(struct proc *q = proc; q < &proc[NPROC]; q++){
     acquire(&q->vmlock);
     pte_t *pte = rmap_pte(q, pa, va);
     if(pte){
+      *dirty |= (*pte & PTE_D) != 0;
       swap_dup(slot);
       *pte = SLOT2PTE(slot) | PTE_SWAP |
              (*pte & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_COW));
@@ -233,31 +238,48 @@ flush_harts(uint64 harts)
 // Try to evict the isolated frame pg, which the caller holds a reference
 // to (given up here). Returns 1 when its page went to swap, 0 when it
 // stays (recently used, or no mapping found), -1 when swap is full.
+//
+// A frame that came back from swap and still has that slot (u.user.slot)
+// goes back to it, and is written only if one of its mappings wrote it:
+// no other PTE names such a slot (swap_keep()), so it may be rewritten.
 static int
 evict(struct page *pg)
 {
   uint64 harts = 0;
+  int dirty = 0, cached = pg->u.user.slot != 0;
 
-  if(!lru.fifo && rmap_referenced(page_to_pa(pg), pg->u.va)){
+  if(!lru.fifo && rmap_referenced(page_to_pa(pg), pg->u.user.va)){
     lru_putback(pg);  // second chance
     return 0;
   }
-  long slot = swap_alloc();
+  long slot = cached ? pg->u.user.slot - 1 : swap_alloc();
   if(slot < 0){
     lru_putback(pg);
     return -1;
   }
-  if(rmap_unmap(pg, slot, &harts) == 0){
+  swap_writing(slot, 1);
+  if(rmap_unmap(pg, slot, &harts, &dirty) == 0){
     // Mapped by no process's page table: a new image exec has not
     // installed yet, or a frame on its way to be mapped. Not ours.
-    swap_abort(slot);
+    swap_writing(slot, 0);
+    if(!cached)
+      swap_put(slot);
     lru_putback(pg);
     return 0;
   }
   flush_harts(harts);
-  swap_out(slot, page_to_pa(pg));
-  vmstat_count(VMSTAT_SWAP_OUT);
-  lru_putback(pg);  // freed here, unless a mapping we could not see remains
+  if(dirty || !cached){
+    swap_out(slot, page_to_pa(pg));
+    vmstat_count(VMSTAT_SWAP_OUT);
+  } else
+    vmstat_count(VMSTAT_SWAP_CLEAN);
+  swap_writing(slot, 0);
+  pg->u.user.slot = 0;
+  if(cached)
+    swap_uncache(slot); // the frame's own reference: its PTEs hold theirs
+  else
+    swap_put(slot);
+  lru_putback(pg);    // freed here, unless a mapping we could not see remains
   return 1;
 }
 
@@ -371,7 +393,8 @@ user_frame_alloc(uint64 va, int oom)
     void *pa = kalloc_nfree() > lru.reserve ? kalloc_as(PG_USER) : 0;
     if(pa){
       struct page *pg = pa_to_page((uint64)pa);
-      pg->u.va = PGROUNDDOWN(va);
+      pg->u.none = 0;
+      pg->u.user.va = PGROUNDDOWN(va);
       lru_add_tail(pg);
       return pa;
     }

@@ -9,10 +9,10 @@
 // which sleeps until the device has finished: no spinlock may be held
 // across swap_write() or swap_read().
 //
-// A slot is taken by a reclaimer before it changes any PTE to name it, and
-// stays "being written" until the page is on the disk: a process that
-// faults on such a PTE meanwhile sleeps in swap_in() until the write is
-// done, so it never reads a slot that does not hold its page yet.
+// A reclaimer marks a slot "being written" before it changes any PTE to
+// name it, until the page is on the disk: a process that faults on such a
+// PTE meanwhile sleeps in swap_in() until the write is done, so it never
+// reads a slot that does not hold its page yet.
 //
 // Locking: swap.lock guards the slot counts (struct swapslots) and the
 // slots being written.
@@ -32,15 +32,17 @@ static struct {
   struct spinlock lock;
   struct swapslots slots;
   uint64 writing[NPROC];  // slot + 1 of each page being written out, 0 = unused entry
+  uint64 ncached;         // slots kept by a frame in RAM (swap_keep), no PTE's
 } swap = { .lock = { 0, "swap", 0 } };
 
-// Slots on the swap disk and slots in use (0, 0 without swap). Takes swap.lock.
+// Slots on the swap disk and slots in use by pages on swap, not counting
+// those only kept by a frame in RAM (0, 0 without swap). Takes swap.lock.
 void
 swap_usage(uint64 *total, uint64 *used)
 {
   acquire(&swap.lock);
   *total = swap.slots.nslots;
-  *used = swap.slots.nused;
+  *used = swap.slots.nused - swap.ncached;
   release(&swap.lock);
 }
 
@@ -73,19 +75,39 @@ set_writing_locked(uint64 slot, int on)
   panic("swap: %d pages being written at once, more than processes", NPROC + 1);
 }
 
-// Take a free slot for a page about to be written out, with one
-// reference (the caller's) and marked as being written: no process reads
-// it before swap_out() or swap_abort(). Returns the slot, or -1 when swap
-// is full or absent. Takes swap.lock.
+// Take a free slot, with one reference (the caller's). Returns the slot,
+// or -1 when swap is full or absent. Takes swap.lock.
 long
 swap_alloc(void)
 {
   acquire(&swap.lock);
   long slot = swap.slots.nslots ? swapslots_alloc(&swap.slots) : -1;
-  if(slot >= 0)
-    set_writing_locked(slot, 1);
   release(&swap.lock);
   return slot;
+}
+
+// Mark slot as being written (on: a process that faults on it waits in
+// swap_in()), or no longer (off: wakes them). The caller holds a
+// reference. Takes swap.lock.
+void
+swap_writing(uint64 slot, int on)
+{
+  acquire(&swap.lock);
+  set_writing_locked(slot, on);
+  release(&swap.lock);
+}
+
+// A frame gives up the slot swap_keep() let it keep: its page goes back to
+// swap through it (the PTEs that now name it hold references of their
+// own), or the frame is freed. Takes swap.lock.
+void
+swap_uncache(uint64 slot)
+{
+  acquire(&swap.lock);
+  KASSERT(swap.ncached > 0, "swap_uncache: slot %d, but no slot is kept by a frame", (int)slot);
+  swap.ncached--;
+  swapslots_put(&swap.slots, slot);
+  release(&swap.lock);
 }
 
 // One more PTE names slot (a swapped-out page mapped once more: reclaim
@@ -122,31 +144,36 @@ swap_read(uint64 slot, uint64 pa)
   return virtio_disk_io(SWAP_DISK, slot * SECTORS_PER_SLOT, (void*)pa, PGSIZE, 0);
 }
 
-// Write the page at pa to slot, which swap_alloc() returned, then let
-// readers of the slot in and drop the caller's reference. Sleeps; the
-// caller holds no spinlock. Returns 0, or -1 on a disk error (the page's
-// contents are lost: whoever reads the slot gets an error).
+// Write the page at pa to slot (sleeps; the caller holds no spinlock).
+// Returns 0, or -1 on a disk error, after saying so: the page's contents
+// are lost, and whoever reads the slot gets its old contents.
 int
 swap_out(uint64 slot, uint64 pa)
 {
   int r = swap_write(slot, pa);
-  acquire(&swap.lock);
-  set_writing_locked(slot, 0);
-  swapslots_put(&swap.slots, slot);
-  release(&swap.lock);
   if(r < 0)
     printf("swap: writing slot %d failed: the page stored there is lost\n", (int)slot);
   return r;
 }
 
-// Give up a slot from swap_alloc() that no PTE names. Takes swap.lock.
-void
-swap_abort(uint64 slot)
+// A page has come back from slot, through the PTE whose reference the
+// caller holds. Keep that reference for the frame (a swap cache: if the
+// page is not written before it is evicted again, it needs no write)
+// when no other PTE names the slot and swap is less than half full, and
+// return 1; else drop it and return 0. A kept slot holds a page that is
+// also in RAM: with swap more than half full, slots are worth more free
+// (Linux frees its swap cache at the same point). Takes swap.lock.
+int
+swap_keep(uint64 slot)
 {
   acquire(&swap.lock);
-  set_writing_locked(slot, 0);
-  swapslots_put(&swap.slots, slot);
+  int keep = swapslots_refs(&swap.slots, slot) == 1 && swap.slots.nused < swap.slots.nslots / 2;
+  if(keep)
+    swap.ncached++;
+  else
+    swapslots_put(&swap.slots, slot);
   release(&swap.lock);
+  return keep;
 }
 
 // Read slot into the frame at pa, after waiting for the slot's page to be

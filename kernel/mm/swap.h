@@ -27,9 +27,11 @@ int             swapslots_check(struct swapslots *s);
 void            swap_init(void);
 void            swap_usage(uint64 *total, uint64 *used);
 long            swap_alloc(void);
+void            swap_writing(uint64 slot, int on);
 void            swap_dup(uint64 slot);
 void            swap_put(uint64 slot);
 int             swap_out(uint64 slot, uint64 pa);
-void            swap_abort(uint64 slot);
 int             swap_in(uint64 slot, uint64 pa);
+int             swap_keep(uint64 slot);
+void            swap_uncache(uint64 slot);
 #endif

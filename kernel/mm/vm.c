@@ -413,7 +413,8 @@ uvmclear(pagetable_t pagetable, uint64 va)
 }
 
 // Physical address of the user page holding va if the user may access it
-// with `need` (PTE_R or PTE_W), or 0.
+// with `need` (PTE_R or PTE_W), or 0. A page the kernel is about to
+// write is marked dirty (PTE_D), as the hardware does for user stores.
 static uint64
 user_page(pagetable_t pagetable, uint64 va, int need)
 {
@@ -422,6 +423,8 @@ user_page(pagetable_t pagetable, uint64 va, int need)
   pte_t *pte = walk(pagetable, va, 0);
   if(pte == 0 || (*pte & (PTE_V | PTE_U | need)) != (PTE_V | PTE_U | need))
     return 0;
+  if(need == PTE_W)
+    *pte |= PTE_D;  // the kernel's write does not set it: the page is dirty (lab swap)
   return PTE2PA(*pte);
 }
 
