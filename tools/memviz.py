@@ -7,7 +7,10 @@ browser:
 
   OUT/map.svg       the physical memory map, coloured by use: at the
                     busiest sample and at the end, and every sample side
-                    by side (time left to right, addresses top to bottom)
+                    by side (time left to right, addresses top to bottom);
+                    with --zoom also the 256 frames where the use changes
+                    most often, one cell each (fragmentation that a cell
+                    of many frames hides)
   OUT/timeline.svg  every counter of the `sample` lines over time (frames:
                     free, kernel, page table, user, ... whatever keys the
                     kernel reports), and, when memwatch prints `count`
@@ -17,8 +20,8 @@ browser:
                     order of the block that holds them
 
     tools/memviz.py [--out DIR] [--workload 'PROG ARGS' | --workload NAME]
-                    [--interval TICKS] [--kernel-dir TREE] [--mem 128M]
-                    [--cpus 3]
+                    [--interval TICKS] [--zoom] [--kernel-dir TREE]
+                    [--mem 128M] [--cpus 3]
     tools/memviz.py --from memwatch.log --out DIR    (draw a saved run)
 
 NAME is one of memwatch's built-in workloads (grow, the default; frag,
@@ -69,12 +72,13 @@ def parse(text):
 
 def parse_all(text):
     """({kind: [{key: int}]} for the kinds sample, count and orders, and
-    the maps) from memwatch output; see parse()."""
-    rows, maps = {"sample": [], "count": [], "orders": []}, []
+    under "zoom" the zoom lines in the form of the maps; the maps) from
+    memwatch output; see parse()."""
+    rows, maps = {"sample": [], "count": [], "orders": [], "zoom": []}, []
     for line in text.replace("\r", "").split("\n"):
         words = line.strip().split(" ")
         kind = words[0]
-        if kind in rows:
+        if kind in rows and kind != "zoom":
             d = {}
             for w in words[1:]:
                 m = FIELD.fullmatch(w)
@@ -84,14 +88,14 @@ def parse_all(text):
                 d[m.group(1)] = int(m.group(2), 0)
             if d and "t" in d:
                 rows[kind].append(d)
-        elif kind == "map" and len(words) == 5:
+        elif kind in ("map", "zoom") and len(words) == 5:
             f = dict(FIELD.fullmatch(w).groups() for w in words[1:4]
                      if FIELD.fullmatch(w))
             chars = words[4]
             if {"t", "first", "group"} <= set(f) and \
                     all(c in CHAR_COLOUR or c == "?" for c in chars):
-                maps.append((int(f["t"], 0), int(f["first"], 0),
-                             int(f["group"], 0), chars))
+                (maps if kind == "map" else rows["zoom"]).append(
+                    (int(f["t"], 0), int(f["first"], 0), int(f["group"], 0), chars))
     return rows, maps
 
 
@@ -178,9 +182,14 @@ def draw_grid(svg, x0, y0, m, label, cell=10, per_row=32):
     return y0 + ((len(chars) + per_row - 1) // per_row) * cell
 
 
-def draw_map(maps, samples, path):
-    """map.svg: snapshots at the busiest sample and at the end, then all
-    samples over time."""
+def changes(chars):
+    return sum(a != b for a, b in zip(chars, chars[1:]))
+
+
+def draw_map(maps, samples, path, zooms=()):
+    """map.svg: snapshots at the busiest sample and at the end, the zoom
+    (one frame a cell) of the most mixed moment, then all samples over
+    time."""
     busiest = maps[-1]
     if samples:
         top = min(samples, key=lambda s: s.get("free", 0))
@@ -190,16 +199,24 @@ def draw_map(maps, samples, path):
     n = len(maps)
     cw = max(3.0, min(14.0, 800.0 / n))
     strip_h = max(256.0, float(ncell))
-    height = 96 + rows * 10 + 56 + strip_h + 50
+    zrows = (len(zooms[0][3]) + 31) // 32 + 7 if zooms else 0
+    height = 96 + (rows + zrows) * 10 + 56 + strip_h + 50
     svg = Svg(int(max(900, 100 + n * cw + 40)), int(height),
               "Physical memory by use (memwatch, 1 cell = %d frames = %s)"
               % (maps[-1][2], kib(maps[-1][2] * 4096)))
-    present = set("".join(m[3] for m in maps))
+    present = set("".join(m[3] for m in list(maps) + list(zooms)))
     svg.legend(16, 56, [(name, col) for c, name, col in USES
                         if c in present], "legend")
     y = 96
     bottom = draw_grid(svg, 16, y, busiest, "busiest moment")
     draw_grid(svg, 460, y, maps[-1], "end of the run")
+    if zooms:
+        mixed = max(zooms, key=lambda z: changes(z[3]))
+        y = bottom + 36
+        svg.text(16, y, "Zoom, 1 cell = 1 frame: the %d frames where the use "
+                 "changes most often, at the moment it changes most"
+                 % len(mixed[3]), size=13, weight="bold")
+        bottom = draw_grid(svg, 16, y + 26, mixed, "most mixed moment")
     y = bottom + 56
     svg.text(16, y - 10, "Over time: one column per sample, addresses "
              "top (low) to bottom (high)", size=13, weight="bold")
@@ -312,7 +329,7 @@ def draw_timeline(samples, counts, path, orders=()):
     panels = 1 + bool(moved) + (len(orders) >= 2)
     svg = Svg(1000, 60 + (h + 100) * panels,
               "Frames in use over time%s" % (
-                  " (of %d frames = %s; free: %d at the least, %d at the end)"
+                  " (of %d = %s; free: least %d, at the end %d)"
                   % (total, kib(total * 4096), min(free), free[-1])
                   if total and free else ""))
     y = plot_panel(svg, 90, 60, 860, h, samples, keys, "frames",
@@ -336,13 +353,14 @@ def draw_timeline(samples, counts, path, orders=()):
 
 # ---- running memwatch ----
 
-def memwatch_command(interval, workload):
+def memwatch_command(interval, workload, zoom=False):
     """The shell command: memwatch with a program, or -w NAME for one of
-    its built-in workloads."""
+    its built-in workloads; zoom (always for frag): -z, zoom lines."""
     work = workload or ""
     if work in BUILTIN:
+        zoom = zoom or work == "frag"
         work = "-w " + work
-    return ("memwatch -i %d %s" % (interval, work)).strip()
+    return ("memwatch -i %d %s%s" % (interval, "-z " if zoom else "", work)).strip()
 
 
 def run_memwatch(args):
@@ -350,7 +368,7 @@ def run_memwatch(args):
     sys.path.insert(0, os.path.join(ROOT, "grade"))
     from qemu import PROMPT, Qemu, scaled
     tree = os.path.abspath(args.kernel_dir)
-    cmd = memwatch_command(args.interval, args.workload)
+    cmd = memwatch_command(args.interval, args.workload, args.zoom)
     with Qemu(cpus=args.cpus, mem=args.mem,
               kernel=os.path.join(tree, "kernel", "kernel"),
               fsimg=os.path.join(tree, "fs.img")) as q:
@@ -369,6 +387,8 @@ def main(argv=None):
                     help="program and arguments for memwatch to run, or "
                     "a built-in workload: " + ", ".join(BUILTIN))
     ap.add_argument("--interval", type=int, default=10, help="ticks per sample")
+    ap.add_argument("--zoom", action="store_true", help="also draw the most "
+                    "mixed 256 frames one by one (memwatch -z; on for frag)")
     ap.add_argument("--kernel-dir", default=ROOT)
     ap.add_argument("--mem", default="128M")
     ap.add_argument("--cpus", type=int, default=3)
@@ -388,7 +408,7 @@ def main(argv=None):
         print("memviz: too few samples (%d samples, %d maps) to draw"
               % (len(samples), len(maps)), file=sys.stderr)
         return 1
-    draw_map(maps, samples, os.path.join(args.out, "map.svg"))
+    draw_map(maps, samples, os.path.join(args.out, "map.svg"), rows["zoom"])
     draw_timeline(samples, counts, os.path.join(args.out, "timeline.svg"),
                   rows["orders"])
     print("memviz: %d samples over %.2f s -> %s/map.svg, %s/timeline.svg" % (

@@ -1,7 +1,7 @@
 // memwatch: samples the memory counters while a workload runs, for
 // tools/memviz.py to draw.
 //
-//   memwatch [-i TICKS] [-w grow|frag|cow|lazy | PROG ARGS...]
+//   memwatch [-i TICKS] [-z] [-w grow|frag|cow|lazy | PROG ARGS...]
 //
 // Runs PROG, or a built-in workload (default grow: several processes'
 // memory grows and shrinks; frag, cow, lazy: below, one per lab's
@@ -13,6 +13,7 @@
 //   count t=120 fault=12 fault_zero=3 ... cow_copy=0 cow_reuse=0 ...
 //   orders t=120 o0=1 o1=2 ... o10=30720
 //   map t=120 first=0x80000000 group=64 RRRRKKP....UUU...
+//   zoom t=120 first=0x87e00000 group=1 U.U.U.U.UUUU....    (with -z)
 //
 // A sample line holds key=value fields, all frame counts except t (ticks
 // since boot): a drawing tool plots whatever keys appear, so counters
@@ -21,7 +22,9 @@
 // only, lab buddy on) gives the free frames held in blocks of each order
 // (o3=16: two free blocks of 8 frames). A map line is the memmap() picture, one
 // character per `group` frames from physical address `first`
-// (kernel/memstat.h). The run ends with `memwatch: done`.
+// (kernel/memstat.h). A zoom line (-z) is the map of the ZOOM frames, one
+// character each, where uses alternate most often: where a coarse map
+// hides fragmentation. The run ends with `memwatch: done`.
 //
 // A sampler child prints; the parent runs the workload, waits for it,
 // takes two more samples' time, then kills the sampler.
@@ -33,6 +36,10 @@
 #define PGSIZE 4096
 #define MAPCHARS 256          // map resolution: at most this many groups (the console is slow)
 #define LINE (MAPCHARS + 128)
+#define ZOOM MAPCHARS         // frames in a zoom line
+#define MAXFRAMES (1 << 17)   // zoom looks at up to 512 MiB of RAM
+
+static int zoom;              // -z: print zoom lines
 
 // Appends decimal or hex x to buf at *n.
 static void
@@ -108,6 +115,37 @@ orders(uint64 t)
   write(1, buf, n);
 }
 
+// The ZOOM frames where the use changes most often from one frame to the
+// next: one `zoom` line, one character per frame.
+static void
+zoom_line(uint64 t, uint64 total)
+{
+  static char all[MAXFRAMES], buf[LINE];
+  int nall = memmap(all, total < MAXFRAMES ? total : MAXFRAMES, 0, 1);
+  int best = 0, bestn = -1, n = 0;
+
+  for(int start = 0; start + ZOOM <= nall; start += ZOOM / 4){
+    int changes = 0;
+    for(int i = start + 1; i < start + ZOOM; i++)
+      changes += all[i] != all[i - 1];
+    if(changes > bestn){
+      best = start;
+      bestn = changes;
+    }
+  }
+  if(bestn < 0)
+    return;
+  put_str(buf, &n, "zoom ");
+  put_field(buf, &n, "t", t);
+  put_str(buf, &n, "first=0x");
+  put_num(buf, &n, KERNBASE + (uint64)best * PGSIZE, 16);
+  put_str(buf, &n, " group=1 ");
+  memmove(buf + n, all + best, ZOOM);
+  n += ZOOM;
+  buf[n++] = '\n';
+  write(1, buf, n);
+}
+
 // One sample: the counters lines and the map line.
 static void
 sample(void)
@@ -153,6 +191,8 @@ sample(void)
   n += got;
   buf[n++] = '\n';
   write(1, buf, n);
+  if(zoom)
+    zoom_line(t, st.total);
 }
 
 // Grows this process by `pages` pages in `steps` steps, touching every
@@ -318,6 +358,11 @@ main(int argc, char *argv[])
     argv += 2;
     argc -= 2;
   }
+  if(argc >= 2 && strcmp(argv[1], "-z") == 0){
+    zoom = 1;
+    argv++;
+    argc--;
+  }
   if(argc >= 3 && strcmp(argv[1], "-w") == 0){
     builtin = 0;
     for(int i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
@@ -327,7 +372,7 @@ main(int argc, char *argv[])
     argc -= 2;
   }
   if(interval <= 0 || builtin == 0){
-    fprintf(2, "usage: memwatch [-i TICKS] [-w grow|frag|cow|lazy | PROG ARGS...]\n");
+    fprintf(2, "usage: memwatch [-i TICKS] [-z] [-w grow|frag|cow|lazy | PROG ARGS...]\n");
     exit(1);
   }
   int sampler = fork();

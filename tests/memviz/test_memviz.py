@@ -3,7 +3,8 @@
 
 - parsing: sample/count/map lines, unknown keys kept, cut lines skipped;
 - orders lines (lab buddy on): their panel, without the largest order;
-  memwatch's built-in workloads (-w frag) chosen by name;
+  memwatch's built-in workloads (-w frag) chosen by name; zoom lines
+  (memwatch -z): a grid of one frame a cell at the most mixed moment;
 - drawing a made-up run: both SVGs are well-formed XML and hold their
   parts (titles, legend entries for the uses present, one grid cell per
   map character, one line per key, the rate panel only with count lines);
@@ -107,7 +108,7 @@ def test_draw(out):
             "kernel", "pagetable", "user", "reserved", "swapped",
             "faults", "cow"], str(keys))
         check("draw/timeline-free-in-title", any(
-            "free: 90 at the least, 880 at the end" in s for s in texts(root)),
+            "free: least 90, at the end 880" in s for s in texts(root)),
             texts(root)[:2])
         check("draw/timeline-rates", any("Event rates" in s
                                          for s in texts(root)), "")
@@ -142,10 +143,38 @@ def test_orders(out):
         check("orders/no-empty-rate-panel",
               not any("Event rates" in s for s in texts(root)), "")
     check("orders/builtin-workload",
-          memviz.memwatch_command(10, "frag") == "memwatch -i 10 -w frag"
+          memviz.memwatch_command(10, "frag") == "memwatch -i 10 -z -w frag"
+          and memviz.memwatch_command(10, "cow", True) == "memwatch -i 10 -z -w cow"
           and memviz.memwatch_command(5, "forktest") == "memwatch -i 5 forktest"
           and memviz.memwatch_command(10, "") == "memwatch -i 10",
           memviz.memwatch_command(10, "frag"))
+
+
+ZOOM = """sample t=10 total=1024 free=900 user=0
+map t=10 first=0x80000000 group=16 RRRRRRRK....UUUU
+zoom t=10 first=0x80100000 group=1 UUUUUUUU........
+sample t=20 total=1024 free=600 user=300
+map t=20 first=0x80000000 group=16 RRRRRRRK....UUUU
+zoom t=20 first=0x80100000 group=1 U.U.U.U.U.U.U.U.
+memwatch: done
+"""
+
+
+def test_zoom(out):
+    rows, maps = memviz.parse_all(ZOOM)
+    check("zoom/parse", len(maps) == 2 and [z[0] for z in rows["zoom"]] == [10, 20]
+          and rows["zoom"][0][2] == 1, str(rows["zoom"]))
+    path = os.path.join(out, "zoom.svg")
+    memviz.draw_map(maps, rows["sample"], path, rows["zoom"])
+    root = svg_root(path, "zoom/well-formed")
+    if root is not None:
+        grids = [g for g in root.iter(NS + "g") if g.get("class") == "grid"]
+        cells = [len(list(g.iter(NS + "rect"))) for g in grids]
+        check("zoom/three-grids", cells == [16, 16, 16], str(cells))
+        t = texts(root)
+        check("zoom/title-and-most-mixed", any("1 cell = 1 frame" in s for s in t)
+              and any(s.startswith("most mixed moment (t = 0.20 s)") for s in t),
+              str(t))
 
 
 def test_boot(out):
@@ -174,6 +203,7 @@ def main():
         test_parse()
         test_draw(out)
         test_orders(out)
+        test_zoom(out)
         if not args.no_boot:
             test_boot(os.path.join(out, "boot"))
     passed = sum(RESULTS)
