@@ -226,6 +226,8 @@ def grade(lab, tree, names, task):
            "--log", os.path.join(tree, "grade-task-%d.log" % task)]
     for name in names:
         cmd += ["--only", name]
+    if os.path.exists(results):         # never read an earlier run's
+        os.remove(results)
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        stdin=subprocess.DEVNULL, universal_newlines=True)
     try:
