@@ -344,11 +344,16 @@ def test_complete(tree, tag):
            r"^Breakpoint \d+ at 0x8[0-9a-f]+: file kernel/mm/buddy.c")
 
 
+def walkthrough(tree, tag, script, typed):
+    """A handout's session on one hart; {command: output}."""
+    out = gdb_session(tree, tag, script, typed, cpus=1)
+    check("%s/no-python-traceback" % tag, "Traceback" not in out, out[-2000:])
+    return sections(out)
+
+
 def test_lazy_walkthrough(tree):
     tag = "handout-lazy"
-    out = gdb_session(tree, tag, LAZY_SCRIPT, LAZY_TYPED, cpus=1)
-    parts = sections(out)
-    check("%s/no-python-traceback" % tag, "Traceback" not in out, out[-2000:])
+    parts = walkthrough(tree, tag, LAZY_SCRIPT, LAZY_TYPED)
     expect("%s/stopped-at-load-fault" % tag, parts, "p/x va", r"^\$\d+ = 0x8fff$")
     expect("%s/procs" % tag, parts, "procs", r"^\s+\d+\s+running\s+0\s+lazytest")
     expect("%s/vmmap-heap-empty" % tag, parts, "vmmap",
@@ -372,9 +377,7 @@ def test_lazy_walkthrough(tree):
 
 def test_cow_walkthrough(tree):
     tag = "handout-cow"
-    out = gdb_session(tree, tag, COW_SCRIPT, COW_TYPED, cpus=1)
-    parts = sections(out)
-    check("%s/no-python-traceback" % tag, "Traceback" not in out, out[-2000:])
+    parts = walkthrough(tree, tag, COW_SCRIPT, COW_TYPED)
     expect("%s/finish-in-fork" % tag, parts, "finish", r"in fork \(\)")
     expect("%s/child-pid" % tag, parts, "p np->pid", r"^\$\d+ = 3$")
     expect("%s/parent-cow" % tag, parts, "pgtable", r"^pid 2 \(sh\)",
