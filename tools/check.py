@@ -286,6 +286,8 @@ def main():
             counted_step(tally, "lab invariants",
                          [sys.executable, inv, "--skip-complete",
                           "-j", str(jobs)])
+            counted_step(tally, "lab tasks vs handouts", [sys.executable, os.path.join(
+                ROOT, "tests", "lab", "test_tasks.py")])
     mins, secs = divmod(int(time.monotonic() - t_start), 60)
     print("==== check: %dm%02ds%s ====" % (
         mins, secs, "; " + "; ".join(tally.problems)

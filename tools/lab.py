@@ -319,8 +319,8 @@ def blank_answers(path):
 def trim_for_students(root, labs, n, dest):
     """Remove from a variant what a student of lab index n must not see.
 
-    Later labs' folders and graders, every starter overlay and
-    solution-files list, the lab machinery; labs/labs.txt keeps the labs
+    Later labs' folders and graders, every starter overlay,
+    solution-files list and tasks folder, the lab machinery; labs/labs.txt keeps the labs
     up to n; .lab names the lab; README.md opens with a pointer to the
     handout; the lab's answers.md has its questions and no answers.
     """
@@ -331,6 +331,7 @@ def trim_for_students(root, labs, n, dest):
     for earlier in labs[:n + 1]:
         remove_path(os.path.join(dest, "labs", earlier, "starter"))
         remove_path(os.path.join(dest, "labs", earlier, "solution-files"))
+        remove_path(os.path.join(dest, "labs", earlier, "tasks"))
     for p in MACHINERY:
         remove_path(os.path.join(dest, p))
     with open(os.path.join(dest, "labs", "labs.txt"), "w") as f:

@@ -7,19 +7,27 @@ browser:
 
   OUT/map.svg       the physical memory map, coloured by use: at the
                     busiest sample and at the end, and every sample side
-                    by side (time left to right, addresses top to bottom)
+                    by side (time left to right, addresses top to bottom);
+                    with --zoom also the 256 frames where the use changes
+                    most often, one cell each (fragmentation that a cell
+                    of many frames hides)
   OUT/timeline.svg  every counter of the `sample` lines over time (frames:
                     free, kernel, page table, user, ... whatever keys the
                     kernel reports), and, when memwatch prints `count`
                     lines (cumulative event counters such as faults),
-                    their rates per second
+                    their rates per second, and, when it prints `orders`
+                    lines (a buddy allocator), the free frames by the
+                    order of the block that holds them
 
-    tools/memviz.py [--out DIR] [--workload 'PROG ARGS'] [--interval TICKS]
-                    [--kernel-dir TREE] [--mem 128M] [--cpus 3]
+    tools/memviz.py [--out DIR] [--workload 'PROG ARGS' | --workload NAME]
+                    [--interval TICKS] [--zoom] [--kernel-dir TREE]
+                    [--mem 128M] [--cpus 3]
     tools/memviz.py --from memwatch.log --out DIR    (draw a saved run)
 
-`make memviz` runs it with the default workload into build/memviz/. The
-console transcript is saved as OUT/memwatch.log.
+NAME is one of memwatch's built-in workloads (grow, the default; frag,
+cow, lazy: the pictures of labs buddy, cow and lazy). `make memviz` runs
+it into build/memviz/ (`make memviz WORKLOAD=frag`). The console
+transcript is saved as OUT/memwatch.log.
 """
 
 import argparse
@@ -31,6 +39,7 @@ from xml.sax.saxutils import escape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TICK_HZ = 100          # kernel/param.h
+BUILTIN = ("grow", "frag", "cow", "lazy")   # memwatch -w NAME
 
 # memmap() characters (kernel/memstat.h), their names and colours. Shared
 # and locked have no character yet; they are here for when memmap() draws
@@ -57,11 +66,19 @@ def parse(text):
     """(samples, counts, maps) from memwatch output: samples and counts are
     lists of {key: int} (each has t), maps a list of (t, first, group,
     chars). Lines that are cut or garbled are skipped."""
-    samples, counts, maps = [], [], []
+    rows, maps = parse_all(text)
+    return rows["sample"], rows["count"], maps
+
+
+def parse_all(text):
+    """({kind: [{key: int}]} for the kinds sample, count and orders, and
+    under "zoom" the zoom lines in the form of the maps; the maps) from
+    memwatch output; see parse()."""
+    rows, maps = {"sample": [], "count": [], "orders": [], "zoom": []}, []
     for line in text.replace("\r", "").split("\n"):
         words = line.strip().split(" ")
         kind = words[0]
-        if kind in ("sample", "count"):
+        if kind in rows and kind != "zoom":
             d = {}
             for w in words[1:]:
                 m = FIELD.fullmatch(w)
@@ -70,16 +87,16 @@ def parse(text):
                     break
                 d[m.group(1)] = int(m.group(2), 0)
             if d and "t" in d:
-                (samples if kind == "sample" else counts).append(d)
-        elif kind == "map" and len(words) == 5:
+                rows[kind].append(d)
+        elif kind in ("map", "zoom") and len(words) == 5:
             f = dict(FIELD.fullmatch(w).groups() for w in words[1:4]
                      if FIELD.fullmatch(w))
             chars = words[4]
             if {"t", "first", "group"} <= set(f) and \
                     all(c in CHAR_COLOUR or c == "?" for c in chars):
-                maps.append((int(f["t"], 0), int(f["first"], 0),
-                             int(f["group"], 0), chars))
-    return samples, counts, maps
+                (maps if kind == "map" else rows["zoom"]).append(
+                    (int(f["t"], 0), int(f["first"], 0), int(f["group"], 0), chars))
+    return rows, maps
 
 
 # ---- SVG helpers ----
@@ -107,13 +124,19 @@ class Svg:
                                     ' stroke="%s"' % stroke if stroke else ""))
 
     def legend(self, x, y, items, cls):
-        """items: (label, colour); a row of swatches from (x, y)."""
+        """items: (label, colour); rows of swatches from (x, y), wrapped
+        at the picture's right edge. Returns the y of the last row."""
         self.add('<g class="%s">' % cls)
+        x0 = x
         for label, colour in items:
+            width = 30 + 7 * len(label)
+            if x > x0 and x + width > self.w - 16:
+                x, y = x0, y + 20
             self.rect(x, y - 10, 14, 14, colour, stroke="#444")
             self.text(x + 19, y + 2, label)
-            x += 30 + 7 * len(label)
+            x += width
         self.add("</g>")
+        return y
 
     def save(self, path):
         with open(path, "w") as f:
@@ -159,9 +182,14 @@ def draw_grid(svg, x0, y0, m, label, cell=10, per_row=32):
     return y0 + ((len(chars) + per_row - 1) // per_row) * cell
 
 
-def draw_map(maps, samples, path):
-    """map.svg: snapshots at the busiest sample and at the end, then all
-    samples over time."""
+def changes(chars):
+    return sum(a != b for a, b in zip(chars, chars[1:]))
+
+
+def draw_map(maps, samples, path, zooms=()):
+    """map.svg: snapshots at the busiest sample and at the end, the zoom
+    (one frame a cell) of the most mixed moment, then all samples over
+    time."""
     busiest = maps[-1]
     if samples:
         top = min(samples, key=lambda s: s.get("free", 0))
@@ -171,16 +199,24 @@ def draw_map(maps, samples, path):
     n = len(maps)
     cw = max(3.0, min(14.0, 800.0 / n))
     strip_h = max(256.0, float(ncell))
-    height = 96 + rows * 10 + 56 + strip_h + 50
+    zrows = (len(zooms[0][3]) + 31) // 32 + 7 if zooms else 0
+    height = 96 + (rows + zrows) * 10 + 56 + strip_h + 50
     svg = Svg(int(max(900, 100 + n * cw + 40)), int(height),
               "Physical memory by use (memwatch, 1 cell = %d frames = %s)"
               % (maps[-1][2], kib(maps[-1][2] * 4096)))
-    present = set("".join(m[3] for m in maps))
+    present = set("".join(m[3] for m in list(maps) + list(zooms)))
     svg.legend(16, 56, [(name, col) for c, name, col in USES
                         if c in present], "legend")
     y = 96
     bottom = draw_grid(svg, 16, y, busiest, "busiest moment")
     draw_grid(svg, 460, y, maps[-1], "end of the run")
+    if zooms:
+        mixed = max(zooms, key=lambda z: changes(z[3]))
+        y = bottom + 36
+        svg.text(16, y, "Zoom, 1 cell = 1 frame: the %d frames where the use "
+                 "changes most often, at the moment it changes most"
+                 % len(mixed[3]), size=13, weight="bold")
+        bottom = draw_grid(svg, 16, y + 26, mixed, "most mixed moment")
     y = bottom + 56
     svg.text(16, y - 10, "Over time: one column per sample, addresses "
              "top (low) to bottom (high)", size=13, weight="bold")
@@ -226,9 +262,17 @@ def series_keys(rows):
     return keys
 
 
-def plot_panel(svg, x0, y0, w, h, rows, keys, ylabel, values):
+def order_colour(k, n=11):
+    """Order 0 red through order n-1 blue: small blocks warm, large cold."""
+    f = k / max(1, n - 1)
+    r, g, b = (214 + (30 - 214) * f, 51 + (100 - 51) * f, 40 + (200 - 40) * f)
+    return "#%02x%02x%02x" % (int(r), int(g), int(b))
+
+
+def plot_panel(svg, x0, y0, w, h, rows, keys, ylabel, values, colours=None):
     """A line chart of values(row, key) over rows' t, with axes, grid and
-    a legend under it. Returns the y below the panel."""
+    a legend under it (colours: {key: colour} to override the defaults).
+    Returns the y below the panel."""
     t0 = rows[0]["t"]
     tspan = max(1, rows[-1]["t"] - t0)
     ymax = max([values(r, k) for r in rows for k in keys] + [1])
@@ -254,58 +298,83 @@ def plot_panel(svg, x0, y0, w, h, rows, keys, ylabel, values):
             'font-size="11" text-anchor="middle">%s</text>'
             % (x0 - 58, y0 + h / 2, x0 - 58, y0 + h / 2, escape(ylabel)))
     svg.add("</g>")
-    colours = {}
+    colours = dict(colours or {})
     extra = iter(PALETTE * 4)
     for k in keys:
-        colours[k] = KEY_COLOUR.get(k) or next(extra)
+        colours[k] = colours.get(k) or KEY_COLOUR.get(k) or next(extra)
         pts = " ".join("%.1f,%.1f" % (x0 + (r["t"] - t0) / tspan * w,
                                       y0 + h - values(r, k) / ytop * h)
                        for r in rows if k in r)
         svg.add('<polyline class="series" data-key="%s" points="%s" '
                 'fill="none" stroke="%s" stroke-width="2"/>'
                 % (escape(k), pts, colours[k]))
-    svg.legend(x0, y0 + h + 40, [(k, colours[k]) for k in keys], "legend")
-    return y0 + h + 60
+    last = svg.legend(x0, y0 + h + 40, [(k, colours[k]) for k in keys], "legend")
+    return last + 20
 
 
-def draw_timeline(samples, counts, path):
-    """timeline.svg: the sample keys in frames; rates of count keys."""
-    keys = series_keys(samples)
+def draw_timeline(samples, counts, path, orders=()):
+    """timeline.svg: the sample keys in frames (free, which dwarfs the
+    others, only in the title); rates of the count keys that moved; the
+    free frames per block order of orders lines."""
+    keys = [k for k in series_keys(samples) if k != "free"]
     total = samples[-1].get("total")
+    free = [s["free"] for s in samples if "free" in s]
+    rates = []
+    for a, b in zip(counts, counts[1:]):
+        dt = max(1, b["t"] - a["t"]) / TICK_HZ
+        rates.append(dict({k: (b.get(k, 0) - a.get(k, 0)) / dt
+                           for k in b if k != "t"}, t=b["t"]))
+    moved = [k for k in series_keys(rates) if any(r.get(k) for r in rates)]
     h = 300
-    svg = Svg(1000, 60 + (h + 80) * (2 if counts else 1),
-              "Frames by use over time%s" % (
-                  " (of %d frames = %s)" % (total, kib(total * 4096))
-                  if total else ""))
+    panels = 1 + bool(moved) + (len(orders) >= 2)
+    svg = Svg(1000, 60 + (h + 100) * panels,
+              "Frames in use over time%s" % (
+                  " (of %d = %s; free: least %d, at the end %d)"
+                  % (total, kib(total * 4096), min(free), free[-1])
+                  if total and free else ""))
     y = plot_panel(svg, 90, 60, 860, h, samples, keys, "frames",
                    lambda r, k: r.get(k, 0))
-    if len(counts) >= 2:
-        rates = []
-        for a, b in zip(counts, counts[1:]):
-            dt = max(1, b["t"] - a["t"]) / TICK_HZ
-            rates.append(dict({k: (b.get(k, 0) - a.get(k, 0)) / dt
-                               for k in b if k != "t"}, t=b["t"]))
+    if moved:
         svg.text(16, y + 26, "Event rates (per second, from count lines)",
                  size=14, weight="bold")
-        plot_panel(svg, 90, y + 40, 860, h, rates, series_keys(rates),
-                   "events / s", lambda r, k: r.get(k, 0))
+        y = plot_panel(svg, 90, y + 40, 860, h, rates, moved, "events / s",
+                       lambda r, k: r.get(k, 0))
+    if len(orders) >= 2:
+        keys = series_keys(orders)
+        top = keys[-1]           # the largest blocks hold most free frames
+        svg.text(16, y + 26, "Free frames in smaller blocks than %s, by order "
+                 "(fragmentation moves frames to low orders)" % top,
+                 size=14, weight="bold")
+        plot_panel(svg, 90, y + 40, 860, h, orders, keys[:-1], "free frames",
+                   lambda r, k: r.get(k, 0),
+                   {k: order_colour(i, len(keys)) for i, k in enumerate(keys)})
     svg.save(path)
 
 
 # ---- running memwatch ----
+
+def memwatch_command(interval, workload, zoom=False):
+    """The shell command: memwatch with a program, or -w NAME for one of
+    its built-in workloads; zoom (always for frag): -z, zoom lines."""
+    work = workload or ""
+    if work in BUILTIN:
+        zoom = zoom or work == "frag"
+        work = "-w " + work
+    return ("memwatch -i %d %s%s" % (interval, "-z " if zoom else "", work)).strip()
+
 
 def run_memwatch(args):
     """Boot, run memwatch, return the console transcript."""
     sys.path.insert(0, os.path.join(ROOT, "grade"))
     from qemu import PROMPT, Qemu, scaled
     tree = os.path.abspath(args.kernel_dir)
-    cmd = "memwatch -i %d %s" % (args.interval, args.workload or "")
+    cmd = memwatch_command(args.interval, args.workload, args.zoom)
     with Qemu(cpus=args.cpus, mem=args.mem,
               kernel=os.path.join(tree, "kernel", "kernel"),
               fsimg=os.path.join(tree, "fs.img")) as q:
         q.expect(PROMPT, timeout=scaled(60))
         mark = q.mark()
-        q.send(cmd.strip())
+        q.send(cmd)
         q.expect(r"memwatch: done", timeout=scaled(args.timeout))
         return q.text_since(mark)
 
@@ -315,8 +384,11 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "memviz"))
     ap.add_argument("--from", dest="log", help="draw a saved memwatch log")
     ap.add_argument("--workload", default="",
-                    help="program and arguments for memwatch to run")
+                    help="program and arguments for memwatch to run, or "
+                    "a built-in workload: " + ", ".join(BUILTIN))
     ap.add_argument("--interval", type=int, default=10, help="ticks per sample")
+    ap.add_argument("--zoom", action="store_true", help="also draw the most "
+                    "mixed 256 frames one by one (memwatch -z; on for frag)")
     ap.add_argument("--kernel-dir", default=ROOT)
     ap.add_argument("--mem", default="128M")
     ap.add_argument("--cpus", type=int, default=3)
@@ -330,13 +402,15 @@ def main(argv=None):
         text = run_memwatch(args)
         with open(os.path.join(args.out, "memwatch.log"), "w") as f:
             f.write(text)
-    samples, counts, maps = parse(text)
+    rows, maps = parse_all(text)
+    samples, counts = rows["sample"], rows["count"]
     if len(samples) < 2 or not maps:
         print("memviz: too few samples (%d samples, %d maps) to draw"
               % (len(samples), len(maps)), file=sys.stderr)
         return 1
-    draw_map(maps, samples, os.path.join(args.out, "map.svg"))
-    draw_timeline(samples, counts, os.path.join(args.out, "timeline.svg"))
+    draw_map(maps, samples, os.path.join(args.out, "map.svg"), rows["zoom"])
+    draw_timeline(samples, counts, os.path.join(args.out, "timeline.svg"),
+                  rows["orders"])
     print("memviz: %d samples over %.2f s -> %s/map.svg, %s/timeline.svg" % (
         len(samples), (samples[-1]["t"] - samples[0]["t"]) / TICK_HZ,
         args.out, args.out))

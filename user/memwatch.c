@@ -1,22 +1,30 @@
 // memwatch: samples the memory counters while a workload runs, for
 // tools/memviz.py to draw.
 //
-//   memwatch [-i TICKS] [PROG ARGS...]
+//   memwatch [-i TICKS] [-z] [-w grow|frag|cow|lazy | PROG ARGS...]
 //
-// Runs PROG (default: a built-in workload that grows and shrinks several
-// processes' memory) and, every TICKS clock ticks (default 10, 1/10 s),
-// prints two lines, each written with one write() so that the workload's
+// Runs PROG, or a built-in workload (default grow: several processes'
+// memory grows and shrinks; frag, cow, lazy: below, one per lab's
+// picture), and, every TICKS clock ticks (default 10, 1/10 s), prints
+// these lines, each written with one write() so that the workload's
 // output cannot split them:
 //
 //   sample t=120 total=32768 free=31000 kernel=40 pagetable=20 user=150 reserved=560
+//   count t=120 fault=12 fault_zero=3 ... cow_copy=0 cow_reuse=0 ...
+//   orders t=120 o0=1 o1=2 ... o10=30720
 //   map t=120 first=0x80000000 group=64 RRRRKKP....UUU...
+//   zoom t=120 first=0x87e00000 group=1 U.U.U.U.UUUU....    (with -z)
 //
 // A sample line holds key=value fields, all frame counts except t (ticks
 // since boot): a drawing tool plots whatever keys appear, so counters
 // added later (a `count` line of cumulative event counts, for instance)
-// show up without changing it. A map line is the memmap() picture, one
+// show up without changing it. An orders line (allocators with orders
+// only, lab buddy on) gives the free frames held in blocks of each order
+// (o3=16: two free blocks of 8 frames). A map line is the memmap() picture, one
 // character per `group` frames from physical address `first`
-// (kernel/memstat.h). The run ends with `memwatch: done`.
+// (kernel/memstat.h). A zoom line (-z) is the map of the ZOOM frames, one
+// character each, where uses alternate most often: where a coarse map
+// hides fragmentation. The run ends with `memwatch: done`.
 //
 // A sampler child prints; the parent runs the workload, waits for it,
 // takes two more samples' time, then kills the sampler.
@@ -28,6 +36,10 @@
 #define PGSIZE 4096
 #define MAPCHARS 256          // map resolution: at most this many groups (the console is slow)
 #define LINE (MAPCHARS + 128)
+#define ZOOM MAPCHARS         // frames in a zoom line
+#define MAXFRAMES (1 << 17)   // zoom looks at up to 512 MiB of RAM
+
+static int zoom;              // -z: print zoom lines
 
 // Appends decimal or hex x to buf at *n.
 static void
@@ -80,7 +92,61 @@ counts(uint64 t)
   write(1, buf, n);
 }
 
-// One sample: the counters line and the map line.
+// The free frames per buddy order: one `orders` line; nothing without
+// orders (buddyinfo() fails before lab buddy).
+static void
+orders(uint64 t)
+{
+  static char buf[LINE];
+  struct buddyinfo bi;
+  char key[4] = "o";
+  int n = 0;
+
+  if(buddyinfo(&bi) < 0)
+    return;
+  put_str(buf, &n, "orders ");
+  put_field(buf, &n, "t", t);
+  for(int k = 0; k < bi.norder && k < BUDDY_NORDER; k++){
+    key[1] = k < 10 ? '0' + k : '1';
+    key[2] = k < 10 ? 0 : '0' + k - 10;
+    put_field(buf, &n, key, bi.nfree[k] << k);
+  }
+  buf[n - 1] = '\n';
+  write(1, buf, n);
+}
+
+// The ZOOM frames where the use changes most often from one frame to the
+// next: one `zoom` line, one character per frame.
+static void
+zoom_line(uint64 t, uint64 total)
+{
+  static char all[MAXFRAMES], buf[LINE];
+  int nall = memmap(all, total < MAXFRAMES ? total : MAXFRAMES, 0, 1);
+  int best = 0, bestn = -1, n = 0;
+
+  for(int start = 0; start + ZOOM <= nall; start += ZOOM / 4){
+    int changes = 0;
+    for(int i = start + 1; i < start + ZOOM; i++)
+      changes += all[i] != all[i - 1];
+    if(changes > bestn){
+      best = start;
+      bestn = changes;
+    }
+  }
+  if(bestn < 0)
+    return;
+  put_str(buf, &n, "zoom ");
+  put_field(buf, &n, "t", t);
+  put_str(buf, &n, "first=0x");
+  put_num(buf, &n, KERNBASE + (uint64)best * PGSIZE, 16);
+  put_str(buf, &n, " group=1 ");
+  memmove(buf + n, all + best, ZOOM);
+  n += ZOOM;
+  buf[n++] = '\n';
+  write(1, buf, n);
+}
+
+// One sample: the counters lines and the map line.
 static void
 sample(void)
 {
@@ -107,6 +173,7 @@ sample(void)
   buf[n - 1] = '\n';
   write(1, buf, n);
   counts(t);
+  orders(t);
 
   uint64 group = 1;
   while((st.total + group - 1) / group > MAPCHARS)
@@ -124,6 +191,8 @@ sample(void)
   n += got;
   buf[n++] = '\n';
   write(1, buf, n);
+  if(zoom)
+    zoom_line(t, st.total);
 }
 
 // Grows this process by `pages` pages in `steps` steps, touching every
@@ -172,18 +241,138 @@ workload(void)
     wait(0);
 }
 
+// Lab buddy's picture: two children grow one page at a time, taking
+// turns through pipes, so their frames interleave (each takes the buddy
+// of the other's last frame). Then the first exits: its frames come back
+// one by one, every one's buddy still held by the second, and none can
+// merge. After a while the second exits and everything merges again.
+static void
+frag(void)
+{
+  int ab[2], ba[2], npages = 1024;
+  char token = 0;
+
+  if(pipe(ab) < 0 || pipe(ba) < 0)
+    exit(1);
+  for(int c = 0; c < 2; c++){
+    if(fork() == 0){
+      int in = c == 0 ? ba[0] : ab[0], out = c == 0 ? ab[1] : ba[1];
+      if(c == 0)
+        write(out, &token, 1);
+      for(int i = 0; i < npages; i++){
+        if(read(in, &token, 1) != 1)
+          break;
+        char *p = sbrk(PGSIZE);
+        if(p == (char *)-1)
+          break;
+        *p = 1;
+        write(out, &token, 1);
+      }
+      sleep(c == 0 ? 30 : 300);
+      exit(0);
+    }
+  }
+  close(ab[0]); close(ab[1]); close(ba[0]); close(ba[1]);
+  wait(0);
+  wait(0);
+}
+
+// Lab cow's picture: a parent with 8 MiB of written heap forks three
+// children. Until they write, parent and children share every frame;
+// each child then writes its own quarter in steps (a copy per page), and
+// once they have exited the parent writes everything: each frame is its
+// own again, so the write reuses it instead of copying.
+static void
+cow(void)
+{
+  int npages = 2048;
+  char *base = sbrk(npages * PGSIZE);
+
+  if(base == (char *)-1)
+    exit(1);
+  for(int i = 0; i < npages; i++)
+    base[i * PGSIZE] = 1;
+  sleep(30);
+  for(int c = 0; c < 3; c++){
+    if(fork() == 0){
+      sleep(30 + 40 * c);
+      int first = c * npages / 4, step = npages / 16;
+      for(int i = 0; i < 4 * step; i++){
+        base[(first + i) * PGSIZE] = 2;
+        if(i % step == step - 1)
+          sleep(10);
+      }
+      sleep(60);
+      exit(0);
+    }
+    sleep(10);
+  }
+  for(int c = 0; c < 3; c++)
+    wait(0);
+  sleep(30);
+  for(int i = 0; i < npages; i++)
+    base[i * PGSIZE] = 3;
+  sleep(30);
+}
+
+// Lab lazy's picture: sbrk(16 MiB) allocates nothing; reading one page
+// in four maps the shared zero frame, writing every page takes a fresh
+// frame each, in steps; sbrk back gives them all back.
+static void
+lazy(void)
+{
+  int npages = 4096;
+  char *base = sbrk(npages * PGSIZE);
+  volatile char sum = 0;
+
+  if(base == (char *)-1)
+    exit(1);
+  sleep(30);
+  for(int s = 0; s < 4; s++){
+    for(int i = s * npages / 4; i < (s + 1) * npages / 4; i += 4)
+      sum += base[i * PGSIZE];
+    sleep(15);
+  }
+  for(int s = 0; s < 8; s++){
+    for(int i = s * npages / 8; i < (s + 1) * npages / 8; i++)
+      base[i * PGSIZE] = 1;
+    sleep(15);
+  }
+  sleep(30);
+  sbrk(-npages * PGSIZE);
+  sleep(30);
+}
+
+struct { char *name; void (*run)(void); } workloads[] = {
+  { "grow", workload }, { "frag", frag }, { "cow", cow }, { "lazy", lazy },
+};
+
 int
 main(int argc, char *argv[])
 {
   int interval = 10;
+  void (*builtin)(void) = workload;
 
   if(argc >= 3 && strcmp(argv[1], "-i") == 0){
     interval = atoi(argv[2]);
     argv += 2;
     argc -= 2;
   }
-  if(interval <= 0){
-    fprintf(2, "usage: memwatch [-i TICKS] [PROG ARGS...]\n");
+  if(argc >= 2 && strcmp(argv[1], "-z") == 0){
+    zoom = 1;
+    argv++;
+    argc--;
+  }
+  if(argc >= 3 && strcmp(argv[1], "-w") == 0){
+    builtin = 0;
+    for(int i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+      if(strcmp(argv[2], workloads[i].name) == 0)
+        builtin = workloads[i].run;
+    argv += 2;
+    argc -= 2;
+  }
+  if(interval <= 0 || builtin == 0){
+    fprintf(2, "usage: memwatch [-i TICKS] [-z] [-w grow|frag|cow|lazy | PROG ARGS...]\n");
     exit(1);
   }
   int sampler = fork();
@@ -205,7 +394,7 @@ main(int argc, char *argv[])
       fprintf(2, "memwatch: cannot run %s\n", argv[1]);
       exit(1);
     }
-    workload();
+    builtin();
     exit(0);
   }
   for(int w = 0; worker > 0 && w != worker && w >= 0; )

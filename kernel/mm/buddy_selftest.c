@@ -79,8 +79,11 @@ test_buddy_mixed(void)
     int i = (seed >> 33) % NBLOCK;
     if(blk[i].pg == 0){
       int order = (seed >> 20) % 6;
-      if((blk[i].pg = alloc_pages(order)) == 0)
-        continue;
+      if((blk[i].pg = alloc_pages(order)) == 0){
+        // 48 blocks of at most 32 frames: memory cannot run out.
+        why = "alloc_pages(k) returned 0 for some k in 1..5 with most of memory free";
+        break;
+      }
       blk[i].order = order;
       memset((void*)page_to_pa(blk[i].pg), i, PGSIZE << order);
     } else {

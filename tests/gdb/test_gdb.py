@@ -10,7 +10,10 @@ from grade/qemu.py), runs gdb-multiarch in batch mode with this tree's
 .gdbinit.tmpl, and checks each command's output at known stopping points:
 the first usertrap (init's first system call, hart in the kernel), then
 init's open() in user mode (pid 1), its ecall followed into syscall() by
-kstep and back by ustep. In the complete tree it does the same in the
+kstep and back by ustep. The handouts' walk-throughs ("Debugging with
+gdb"): frames' and buddy's commands at the first usertrap, and lazy's
+and cow's sessions (a command typed at the shell, then the handout's
+commands), each checked in a tree where its lab is solved. In the complete tree it does the same in the
 starter trees of labs frames and buddy (built with `make LAB=...`), where
 the commands must name what the tree lacks.
 
@@ -31,7 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 sys.path.insert(0, os.path.join(ROOT, "tools", "gdb"))
 sys.path.insert(0, os.path.join(ROOT, "grade"))
 import hwdefs  # noqa: E402
-from qemu import Qemu, scaled  # noqa: E402
+from qemu import PROMPT, Qemu, QemuError, scaled  # noqa: E402
 
 RESULTS = []
 
@@ -73,10 +76,13 @@ def test_hwdefs(root):
         swapped = (42 << 10) | (1 << 9)
         check("hwdefs/pte-cow-from-riscv.h",
               sw.pte_flags(cow) == "R-XU-A- COW", sw.pte_flags(cow))
+        with open(os.path.join(tmp, "kernel", "riscv.h"), "w") as f:
+            f.write("#define MAXVA (1L << (9 + 9 + 9 + 12 - 1))\n")
+        noswap = hwdefs.TreeDefs(tmp)       # a tree before lab swap
         check("hwdefs/pte-swap-from-riscv.h",
               sw.pte_kind(swapped) == "swap"
               and sw.pte_flags(swapped) == "swap slot 42"
-              and d.pte_kind(swapped) is None, sw.pte_flags(swapped))
+              and noswap.pte_kind(swapped) is None, sw.pte_flags(swapped))
 
     leaves = [(0, 0x1000, 4096, 0x5b, "leaf"), (4096, 0x2000, 4096, 0x5b, "leaf"),
               (8192, 0x9000, 4096, 0x5b, "leaf"), (12288, 0xa000, 4096, 0x57, "leaf")]
@@ -104,7 +110,9 @@ end
 '''
 
 # (command, stage): the first stage stops at usertrap, the second in
-# init's open() in user mode.
+# init's open() in user mode. The handouts of labs frames and buddy show
+# the first stage's commands ("Debugging with gdb"), checked below in the
+# trees where the lab is solved.
 SCRIPT = r'''
 hbreak usertrap
 continue
@@ -117,6 +125,14 @@ python run("buddyinfo")
 python run("memmap")
 python run("pgtable 999")
 python run("page 0x1000")
+python run("page 0x80400000")
+python run("page 0x80401000")
+python run("memmap 64")
+python run("p sizeof(struct page)")
+python run("p buddy.nfree")
+python run("break kfree if pa == (void*)0x87fff000")
+python run("break buddy_free_locked if order > 0")
+delete
 user init
 hbreak open
 continue
@@ -128,6 +144,68 @@ python run("x/i $pc")
 python run("kstep")
 python run("ustep")
 python run("x/i $pc")
+'''
+
+
+# The walk-throughs of labs/lazy/README.md and labs/cow/README.md, in the
+# complete tree with CPUS=1: the command typed at the shell's prompt
+# (stopping at consoleintr stands for the handout's Ctrl-C at the prompt),
+# then the handout's commands in its order.
+LAZY_TYPED = "lazytest zero-page"
+LAZY_SCRIPT = r'''
+hbreak consoleintr
+continue
+delete
+break fault_user if scause == 13
+continue
+python run("p/x va")
+python run("procs")
+set $pid = p->pid
+python run("vmmap")
+python run("page 0x8000 $pid")
+break fault_lazy
+continue
+python run("bt")
+delete
+python run("frame 2")
+python run("finish")
+python run("page 0x8000 $pid")
+python run("p/x zero_frame")
+python run("pgtable")
+break kalloc_as if use == 16
+continue
+python run("bt")
+delete
+python run("frame 4")
+python run("finish")
+python run("page 0x8000 $pid")
+python run("vmmap")
+'''
+
+COW_TYPED = "echo hi"
+COW_SCRIPT = r'''
+hbreak consoleintr
+continue
+delete
+break uvmcopy
+continue
+delete
+python run("finish")
+python run("p np->pid")
+python run("pgtable")
+python run("vmmap")
+python run("page 0x5000 2")
+break fault_cow
+continue
+delete
+python run("p p->pid")
+python run("page va p->pid")
+set $pid = p->pid
+set $va = va
+python run("frame 2")
+python run("finish")
+python run("page $va $pid")
+python run("page $va 2")
 '''
 
 
@@ -145,10 +223,12 @@ def sections(out):
     return parts
 
 
-def gdb_session(tree, name):
-    """Boot tree's kernel stopped, run SCRIPT; returns gdb's output."""
+def gdb_session(tree, name, script=SCRIPT, typed=None, cpus=2):
+    """Boot tree's kernel stopped, run script in gdb; returns gdb's
+    output. typed: a command to type at the shell's first prompt while
+    gdb runs (the script's breakpoints then stop in it)."""
     with tempfile.TemporaryDirectory() as tmp:
-        with Qemu(cpus=2, gdb=True, extra_args=["-S"],
+        with Qemu(cpus=cpus, gdb=True, extra_args=["-S"],
                   kernel=os.path.join(tree, "kernel", "kernel"),
                   fsimg=os.path.join(tree, "fs.img"),
                   log=os.path.join(tmp, "console.log")) as q:
@@ -156,21 +236,23 @@ def gdb_session(tree, name):
                 init = f.read().replace(":1234", ":%d" % q.gdb_port)
             paths = []
             for n, text in (("init.gdb", init), ("prelude.gdb", PRELUDE),
-                            ("script.gdb", SCRIPT)):
+                            ("script.gdb", script)):
                 paths.append(os.path.join(tmp, n))
                 with open(paths[-1], "w") as f:
                     f.write(text)
             cmd = ["gdb-multiarch", "-batch", "-nx"]
             for p in paths:
                 cmd += ["-x", p]
+            gdb = subprocess.Popen(cmd, cwd=tree, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
             try:
-                r = subprocess.run(cmd, cwd=tree, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True,
-                                   timeout=scaled(120))
-                out = r.stdout
-            except subprocess.TimeoutExpired as e:
-                out = (e.stdout or b"").decode("utf-8", "replace")
-                out += "\n(gdb timed out)\n"
+                if typed:
+                    q.expect(PROMPT, timeout=scaled(60))
+                    q.send(typed)
+                out = gdb.communicate(timeout=scaled(120))[0]
+            except (subprocess.TimeoutExpired, QemuError) as e:
+                gdb.kill()
+                out = gdb.communicate()[0] + "\n(gdb timed out: %s)\n" % e
     log = os.path.join(ROOT, "build", "gdb-test-%s.log" % name)
     os.makedirs(os.path.dirname(log), exist_ok=True)
     with open(log, "w") as f:
@@ -248,6 +330,68 @@ def test_complete(tree, tag):
     expect("%s/memmap" % tag, parts, "memmap",
            r"^0x80000000 R{32}", r"^0x80[0-9a-f]+ [RPK.U]*P[RPK.U]*$",
            r"^legend: \. free.* 1 char = 16 frames \(64 KiB\)$")
+    # labs/buddy/README.md, "Debugging with gdb"
+    expect("%s/handout-buddy-page-head" % tag, parts, "page 0x80400000",
+           r"^  order\s+10$", r"^  block\s+order 10 \(1024 frames\) at "
+           r"0x80400000, headed by this frame$")
+    expect("%s/handout-buddy-page-inside" % tag, parts, "page 0x80401000",
+           r"^  order\s+none \(0xff\)$",
+           r"^  block\s+order 10 \(1024 frames\) at 0x80400000$")
+    expect("%s/handout-buddy-nfree" % tag, parts, "p buddy.nfree",
+           r"^\$\d+ = \{\d+(, \d+){9}, [1-9]\d*\}$")
+    expect("%s/handout-buddy-break" % tag, parts,
+           "break buddy_free_locked if order > 0",
+           r"^Breakpoint \d+ at 0x8[0-9a-f]+: file kernel/mm/buddy.c")
+
+
+def walkthrough(tree, tag, script, typed):
+    """A handout's session on one hart; {command: output}."""
+    out = gdb_session(tree, tag, script, typed, cpus=1)
+    check("%s/no-python-traceback" % tag, "Traceback" not in out, out[-2000:])
+    return sections(out)
+
+
+def test_lazy_walkthrough(tree):
+    tag = "handout-lazy"
+    parts = walkthrough(tree, tag, LAZY_SCRIPT, LAZY_TYPED)
+    expect("%s/stopped-at-load-fault" % tag, parts, "p/x va", r"^\$\d+ = 0x8fff$")
+    expect("%s/procs" % tag, parts, "procs", r"^\s+\d+\s+running\s+0\s+lazytest")
+    expect("%s/vmmap-heap-empty" % tag, parts, "vmmap",
+           r"^  heap\s+0x0000008000-\S+\s+16\s+0\s+0\s")
+    expect("%s/page-hole" % tag, parts, "page 0x8000 $pid",
+           r"^va 0x8000 of pid \d+ is not resident \(PTE 0x0: none\)$")
+    expect("%s/fault-lazy-bt" % tag, parts, "bt", r"^#2 .* in fault_user ")
+    zero = expect("%s/zero-frame-mapped" % tag, parts, "page 0x8000 $pid#2",
+                  r"^va 0x8000 of pid \d+ -> pa (0x[0-9a-f]+) \(PTE R--U")
+    expect("%s/zero-frame-is-it" % tag, parts, "p/x zero_frame",
+           r"^\$\d+ = %s$" % (zero.group(1) if zero else "none"))
+    expect("%s/pgtable-new-leaf" % tag, parts, "pgtable",
+           r"^  0x0000008000-0x0000008fff\s+1\s+\S+\s+R--U")
+    expect("%s/kalloc-from-fault" % tag, parts, "bt#2",
+           r"^#4 .* in fault_user .*scause=(scause@entry=)?15,")
+    expect("%s/fresh-frame" % tag, parts, "page 0x8000 $pid#3",
+           r"^va 0x8000 of pid \d+ -> pa 0x[0-9a-f]+ \(PTE RW-U", r"^  refcount\s+1$")
+    expect("%s/vmmap-zero-pages" % tag, parts, "vmmap#2",
+           r"^  heap\s+0x0000008000-\S+\s+16\s+16\s+15\s")
+
+
+def test_cow_walkthrough(tree):
+    tag = "handout-cow"
+    parts = walkthrough(tree, tag, COW_SCRIPT, COW_TYPED)
+    expect("%s/finish-in-fork" % tag, parts, "finish", r"in fork \(\)")
+    expect("%s/child-pid" % tag, parts, "p np->pid", r"^\$\d+ = 3$")
+    expect("%s/parent-cow" % tag, parts, "pgtable", r"^pid 2 \(sh\)",
+           r"^  0x0000003000-0x0000007fff\s+5\s+\S+\s+R--U--- COW$")
+    expect("%s/vmmap-shared" % tag, parts, "vmmap",
+           r"^  data\s+0x0000002000-\S+\s+9\s+9\s+0\s+9\s")
+    expect("%s/page-shared" % tag, parts, "page 0x5000 2",
+           r"\(PTE R--U--- COW\)$", r"^  refcount\s+2$")
+    expect("%s/writer-before" % tag, parts, "page va p->pid",
+           r"COW\)$", r"^  refcount\s+2$")
+    expect("%s/writer-copy" % tag, parts, "page $va $pid",
+           r"\(PTE RW-U", r"^  refcount\s+1$")
+    expect("%s/parent-old-frame" % tag, parts, "page $va 2",
+           r"^va 0x[0-9a-f]+ of pid 2 -> .*COW\)$", r"^  refcount\s+1$")
 
 
 def test_frames_starter(tree):
@@ -276,6 +420,19 @@ def test_buddy_starter(tree):
            r"^buddyinfo: this tree has no buddy free lists yet \(lab buddy\); "
            r"buddy.c keeps one free list of \d+ frames")
     expect("%s/page" % tag, parts, "page 0x1000 1", r"^  use\s+user$")
+    # labs/frames/README.md, "Debugging with gdb": lab frames is solved here
+    expect("%s/handout-frames-page-reserved" % tag, parts, "page 0x80200000",
+           r"^  use\s+reserved$", r"^  links\s+none: not on a list$")
+    expect("%s/handout-frames-page-free" % tag, parts, "page 0x80400000",
+           r"^  use\s+free$", r"^  refcount\s+0$",
+           r"^  free list\s+next frame 0x8[0-9a-f]+, prev frame 0x8[0-9a-f]+$")
+    expect("%s/handout-frames-memmap-64" % tag, parts, "memmap 64",
+           r"^0x80000000 R+\.", r"^legend: .* 1 char = 64 frames \(256 KiB\)$")
+    expect("%s/handout-frames-sizeof" % tag, parts, "p sizeof(struct page)",
+           r"^\$\d+ = (8|16|24|32)$")
+    expect("%s/handout-frames-break" % tag, parts,
+           "break kfree if pa == (void*)0x87fff000",
+           r"^Breakpoint \d+ at 0x8[0-9a-f]+: file kernel/mm/kalloc.c")
 
 
 def lab_tree(lab):
@@ -303,6 +460,9 @@ def main():
             lab = f.read().strip()
     {"frames": test_frames_starter, "buddy": test_buddy_starter}.get(
         lab, lambda t: test_complete(t, "complete"))(tree)
+    if lab is None:
+        test_lazy_walkthrough(tree)
+        test_cow_walkthrough(tree)
     labs_txt = os.path.join(ROOT, "labs", "labs.txt")
     if not args.no_labs and os.path.exists(os.path.join(ROOT, "tools", "lab.py")):
         with open(labs_txt) as f:

@@ -2,6 +2,9 @@
 """Tests of tools/memviz.py and user/memwatch.c.
 
 - parsing: sample/count/map lines, unknown keys kept, cut lines skipped;
+- orders lines (lab buddy on): their panel, without the largest order;
+  memwatch's built-in workloads (-w frag) chosen by name; zoom lines
+  (memwatch -z): a grid of one frame a cell at the most mixed moment;
 - drawing a made-up run: both SVGs are well-formed XML and hold their
   parts (titles, legend entries for the uses present, one grid cell per
   map character, one line per key, the rate panel only with count lines);
@@ -102,8 +105,11 @@ def test_draw(out):
     if root is not None:
         keys = [p.get("data-key") for p in root.iter(NS + "polyline")]
         check("draw/timeline-every-key", keys == [
-            "free", "kernel", "pagetable", "user", "reserved", "swapped",
+            "kernel", "pagetable", "user", "reserved", "swapped",
             "faults", "cow"], str(keys))
+        check("draw/timeline-free-in-title", any(
+            "free: least 90, at the end 880" in s for s in texts(root)),
+            texts(root)[:2])
         check("draw/timeline-rates", any("Event rates" in s
                                          for s in texts(root)), "")
     memviz.draw_timeline(samples, [], os.path.join(out, "t2.svg"))
@@ -111,6 +117,64 @@ def test_draw(out):
     if root is not None:
         check("draw/timeline-no-rate-panel",
               not any("Event rates" in s for s in texts(root)), "")
+
+
+ORDERS = """sample t=10 total=1024 free=900 user=0
+orders t=10 o0=1 o1=2 o2=0 o10=800
+sample t=20 total=1024 free=600 user=300
+orders t=20 o0=150 o1=0 o2=4 o10=400
+memwatch: done
+"""
+
+
+def test_orders(out):
+    rows, _maps = memviz.parse_all(ORDERS)
+    check("orders/parse", [r["o0"] for r in rows["orders"]] == [1, 150],
+          str(rows["orders"]))
+    path = os.path.join(out, "orders.svg")
+    memviz.draw_timeline(rows["sample"], rows["count"], path, rows["orders"])
+    root = svg_root(path, "orders/well-formed")
+    if root is not None:
+        keys = [p.get("data-key") for p in root.iter(NS + "polyline")]
+        check("orders/panel-below-largest", keys == ["user", "o0", "o1", "o2"],
+              str(keys))
+        check("orders/title", any("smaller blocks than o10" in s
+                                  for s in texts(root)), "")
+        check("orders/no-empty-rate-panel",
+              not any("Event rates" in s for s in texts(root)), "")
+    check("orders/builtin-workload",
+          memviz.memwatch_command(10, "frag") == "memwatch -i 10 -z -w frag"
+          and memviz.memwatch_command(10, "cow", True) == "memwatch -i 10 -z -w cow"
+          and memviz.memwatch_command(5, "forktest") == "memwatch -i 5 forktest"
+          and memviz.memwatch_command(10, "") == "memwatch -i 10",
+          memviz.memwatch_command(10, "frag"))
+
+
+ZOOM = """sample t=10 total=1024 free=900 user=0
+map t=10 first=0x80000000 group=16 RRRRRRRK....UUUU
+zoom t=10 first=0x80100000 group=1 UUUUUUUU........
+sample t=20 total=1024 free=600 user=300
+map t=20 first=0x80000000 group=16 RRRRRRRK....UUUU
+zoom t=20 first=0x80100000 group=1 U.U.U.U.U.U.U.U.
+memwatch: done
+"""
+
+
+def test_zoom(out):
+    rows, maps = memviz.parse_all(ZOOM)
+    check("zoom/parse", len(maps) == 2 and [z[0] for z in rows["zoom"]] == [10, 20]
+          and rows["zoom"][0][2] == 1, str(rows["zoom"]))
+    path = os.path.join(out, "zoom.svg")
+    memviz.draw_map(maps, rows["sample"], path, rows["zoom"])
+    root = svg_root(path, "zoom/well-formed")
+    if root is not None:
+        grids = [g for g in root.iter(NS + "g") if g.get("class") == "grid"]
+        cells = [len(list(g.iter(NS + "rect"))) for g in grids]
+        check("zoom/three-grids", cells == [16, 16, 16], str(cells))
+        t = texts(root)
+        check("zoom/title-and-most-mixed", any("1 cell = 1 frame" in s for s in t)
+              and any(s.startswith("most mixed moment (t = 0.20 s)") for s in t),
+              str(t))
 
 
 def test_boot(out):
@@ -138,6 +202,8 @@ def main():
     with tempfile.TemporaryDirectory() as out:
         test_parse()
         test_draw(out)
+        test_orders(out)
+        test_zoom(out)
         if not args.no_boot:
             test_boot(os.path.join(out, "boot"))
     passed = sum(RESULTS)
