@@ -669,11 +669,20 @@ forkconc(char *s)
 static void
 forkrace(char *s)
 {
-  int i, n, st;
+  int i, n, st, go[2];
+  char c;
 
+  // The racers start together, once all three exist: a racer that filled
+  // the process table before the parent forked the next one would make
+  // the parent's fork fail.
+  if(pipe(go) < 0)
+    FAIL("pipe failed");
   for(i = 0; i < 3; i++){
     if(xfork() != 0)
       continue;
+    close(go[1]);
+    read(go[0], &c, 1);
+    close(go[0]);
     for(n = 0; n < 4 * NPROC; n++){
       int pid = fork();
       if(pid < 0)
@@ -690,6 +699,8 @@ forkrace(char *s)
       FAIL("wait found an extra child");
     exit(0);
   }
+  close(go[0]);
+  close(go[1]);
   for(i = 0; i < 3; i++)
     if(wait(&st) < 0 || st != 0)
       FAIL("a racing child failed (status %d)", st);
