@@ -70,6 +70,12 @@ class Report:
     def __init__(self):
         self.lock = threading.Lock()
         self.passed = self.failed = 0
+        self.times = []
+
+    def took(self, name, secs):
+        with self.lock:
+            self.times.append((secs, name))
+            print("(%s: %.0fs)" % (name, secs), flush=True)
 
     def result(self, name, why=None, detail=""):
         with self.lock:
@@ -165,10 +171,12 @@ class Checker:
 
     def check(self, name, func):
         """Run one check; func returns None (OK), why, or (why, detail)."""
+        t0 = time.monotonic()
         try:
             why = func()
         except Exception as e:             # a crash is that check's failure
             why = "%s: %s" % (type(e).__name__, e)
+        self.report.took(name, time.monotonic() - t0)
         if isinstance(why, tuple):
             self.report.result(name, why[0], why[1])
         else:
@@ -198,11 +206,13 @@ class Checker:
         n = self.labs.index(lab)
         names = ["starter-builds", "starter-boots", "starter-grade-base"]
         names += ["starter-grade-" + k for k in self.labs[:n]] + ["starter-fails-core"]
+        t0 = time.monotonic()
         try:
             tree = labtool.build_tree(lab, quiet=True)
             failed = build(tree)
         except labtool.LabError as e:
             failed = ("tools/lab.py build: %s" % e, "")
+        self.report.took(lab + "/starter-builds", time.monotonic() - t0)
         if failed:
             self.report.result(lab + "/starter-builds", failed[0], failed[1])
             for name in names[1:]:
@@ -236,8 +246,10 @@ class Checker:
     def export(self, lab):
         """`make export` of lab into the temp folder; its path, or None."""
         dest = os.path.join(self.tmp, "export-" + lab)
+        t0 = time.monotonic()
         rc, out = run(["make", "--no-print-directory", "export", "LAB=" + lab,
                        "DEST=" + dest], ROOT, BUILD_TIMEOUT)
+        self.report.took(lab + "/export", time.monotonic() - t0)
         if rc != 0:
             self.report.result(lab + "/export", "make export failed", out)
             return None
@@ -404,6 +416,8 @@ def main():
     checker.skip_complete = args.skip_complete
     checker.run()
     r = checker.report
+    for secs, name in sorted(r.times, reverse=True):
+        print("%7.1fs  %s" % (secs, name))
     print("lab invariants took %.0fs" % (time.monotonic() - t0))
     print("%d passed, %d failed" % (r.passed, r.failed))
     return 1 if r.failed else 0

@@ -102,6 +102,10 @@ class Tally:
     def __init__(self):
         self.passed = self.failed = 0
         self.problems = []
+        self.times = []            # (seconds, step), for the closing table
+
+    def took(self, step, secs):
+        self.times.append((secs, step))
 
     def add(self, step, passed, failed):
         self.passed += passed
@@ -143,6 +147,7 @@ def counted_step(tally, step, cmd):
     print("==== %s ====" % step, flush=True)
     t0 = time.monotonic()
     rc, out = stream(cmd, env=make_env())
+    tally.took(step, time.monotonic() - t0)
     print("(%s: %.0fs)" % (step, time.monotonic() - t0), flush=True)
     counts = summary(out)
     if counts is None:
@@ -163,6 +168,7 @@ def build_step(tally):
     t0 = time.monotonic()
     try:
         out = make(ROOT)
+        tally.took("build", time.monotonic() - t0)
     except BuildError as e:
         print("build: FAIL\n%s" % e, flush=True)
         tally.add("build", 0, 1)
@@ -201,6 +207,7 @@ def self_check(tally, chk, jobs):
                              stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL)
     secs = time.monotonic() - t0
+    tally.took(name, secs)
     try:
         with open(res) as f:
             d = json.load(f)
@@ -239,6 +246,15 @@ def self_check(tally, chk, jobs):
           % (name, secs, "; ".join(why), what, os.path.relpath(out_path)),
           flush=True)
     tally.add(name, 0, 1)
+
+
+def print_times(tally, total):
+    """The steps, slowest first, with their share of the whole run."""
+    print("==== time per step (wall; steps may overlap) ====", flush=True)
+    for secs, step in sorted(tally.times, reverse=True):
+        print("%7.1fs %5.1f%%  %s" % (secs, 100 * secs / max(total, 1e-9),
+                                      step), flush=True)
+    print("%7.1fs        total" % total, flush=True)
 
 
 def default_jobs():
@@ -286,6 +302,7 @@ def main():
             counted_step(tally, "lab invariants",
                          [sys.executable, inv, "--skip-complete",
                           "-j", str(jobs)])
+    print_times(tally, time.monotonic() - t_start)
     mins, secs = divmod(int(time.monotonic() - t_start), 60)
     print("==== check: %dm%02ds%s ====" % (
         mins, secs, "; " + "; ".join(tally.problems)
