@@ -18,9 +18,13 @@
 # tools/lab.py, so there LAB changes nothing.
 ifneq ($(and $(LAB),$(wildcard tools/lab.py),$(filter-out export,$(or $(MAKECMDGOALS),all))),)
 LAB_GOALS := $(or $(MAKECMDGOALS),all)
+# build/.lab-<lab>.lock keeps two builds of the same tree (this rule's,
+# labs/invariants.py's) from running at once; `make LAB=<lab> qemu` and
+# other goals take it only to refresh the tree.
+LAB_LOCK = mkdir -p build && flock build/.lab-$(LAB).lock
 $(firstword $(LAB_GOALS)):
-	python3 tools/lab.py build --no-make $(LAB)
-	+$(MAKE) -C build/lab-$(LAB) $(LAB_GOALS)
+	$(LAB_LOCK) python3 tools/lab.py build --no-make $(LAB)
+	+$(if $(filter-out all,$(LAB_GOALS)),,$(LAB_LOCK)) $(MAKE) -C build/lab-$(LAB) $(LAB_GOALS)
 $(wordlist 2,$(words $(LAB_GOALS)),$(LAB_GOALS)): $(firstword $(LAB_GOALS))
 	@:
 .PHONY: $(LAB_GOALS)
@@ -122,7 +126,9 @@ mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h $K/stat.h $K/types.h
 fs.img: mkfs/mkfs README.md $(UPROGS)
 	mkfs/mkfs fs.img README.md $(UPROGS)
 
-.PRECIOUS: %.o
+# User objects too: as intermediates of _% they would be deleted after a
+# first build, and the next make would rebuild every program and fs.img.
+.PRECIOUS: %.o $U/%.o
 
 include tests/host/host.mk
 
