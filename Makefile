@@ -62,9 +62,10 @@ SOL_LABS := $(shell sed -e 's/\#.*//' labs/labs.txt 2>/dev/null | tr a-z A-Z)
 CFLAGS += $(foreach l,$(SOL_LABS),-DSOL_$(l))
 # <<< complete tree only
 # BUG=<name> compiles in a known bug (kernel/inject.h), only for proving
-# that the graders fail a broken kernel.
+# that the graders fail a broken kernel. Only kernel objects get it, so
+# the user programs and fs.img are the same as without BUG.
 ifneq ($(BUG),)
-CFLAGS += -DBUG_$(shell echo $(BUG) | tr a-z- A-Z_)=1
+$K/%.o: CFLAGS += -DBUG_$(shell echo $(BUG) | tr a-z- A-Z_)=1
 endif
 ASFLAGS = $(CFLAGS)
 LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
