@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make check`: every test of the project, one combined verdict.
 
-Steps (each prints its own lines, shown whole and in this order):
+Steps (each prints its own lines, shown whole as it ends):
   build        `make`, which compiles with -Wall -Werror; any "warning:"
                in its output fails too. One check. It runs first, alone.
   host tests   `make host-tests` (tests/host); its test counts.
@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "grade"))
@@ -325,8 +325,8 @@ def default_jobs():
 def units(args, jobs):
     """The work after the build: (order to start in, name, fn(tally)).
 
-    Each unit prints into its own tally, shown whole in the order listed
-    here. They run side by side; QEMU boots are limited machine-wide by
+    Each unit prints into its own tally, shown whole when it ends. They
+    run side by side; QEMU boots are limited machine-wide by
     GRADE_QEMU_SLOTS, so the longest units start first.
     """
     py = sys.executable
@@ -355,15 +355,12 @@ def units(args, jobs):
         variants = {}
         for chk in SELF_CHECKS:
             variants.setdefault(chk.variant, []).append(chk)
-        first = True
         for variant, checks in variants.items():
-            def run(t, variant=variant, checks=checks, first=first):
-                if first:
-                    t.say("==== self-checks: graders fail broken kernels "
-                          "====")
+            def run(t, variant=variant, checks=checks):
+                t.say("==== self-checks: graders fail broken kernel %s ===="
+                      % variant)
                 self_checks_of(t, variant, checks, jobs)
             work.append((2, "self-checks " + variant, run))
-            first = False
     inv = os.path.join(ROOT, "labs", "invariants.py")
     if os.path.exists(inv):
         # The graders step above already graded the complete tree.
@@ -373,7 +370,7 @@ def units(args, jobs):
 
 
 def run_units(tally, work, workers):
-    """Run the units on `workers` threads; print each whole, in order."""
+    """Run the units on `workers` threads; print each whole as it ends."""
     order = sorted(range(len(work)), key=lambda i: work[i][0])
     parts = [Tally() for _ in work]
 
@@ -386,10 +383,10 @@ def run_units(tally, work, workers):
             parts[i].add(work[i][1], 0, 1)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {i: pool.submit(one, i) for i in order}
-        for i in range(len(work)):
-            futures[i].result()
-            tally.merge(parts[i])
+        futures = {pool.submit(one, i): i for i in order}
+        for f in as_completed(futures):
+            f.result()
+            tally.merge(parts[futures[f]])
 
 
 def main():
