@@ -28,7 +28,8 @@ Guarantees:
   makes one), at most N boots run at once across every process that sees
   it: start() waits for a free slot (an flock the boot holds until close(),
   released by the kernel if we die) before QEMU starts, so no timeout runs
-  while it waits. A thread that holds a slot starts further boots freely.
+  while it waits; waiters queue on a turnstile (flock), so none starves.
+  A thread that holds a slot starts further boots freely.
 
 Threads: a reader thread per boot appends console output to a buffer guarded
 by `_cond`; expect() waits on that condition. The registry of live boots is
@@ -40,7 +41,6 @@ import codecs
 import fcntl
 import glob
 import os
-import random
 import re
 import shutil
 import signal
@@ -162,17 +162,26 @@ def _acquire_slot():
         if directory else []
     if not paths:
         return None
-    while True:
-        for path in random.sample(paths, len(paths)):
-            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                os.close(fd)
-                continue
-            _held.fd, _held.count = fd, 1
-            return fd
-        time.sleep(0.1 + random.random() * 0.1)
+    # One waiter at a time looks for a free slot, the others queue on the
+    # turnstile (blocking flock): a process that has just given a slot
+    # back must queue too, so it cannot take it again before the others.
+    turnstile = os.open(os.path.join(directory, "turnstile"),
+                        os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        while True:
+            for path in paths:
+                fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    continue
+                _held.fd, _held.count = fd, 1
+                return fd
+            time.sleep(0.05)
+    finally:
+        os.close(turnstile)
 
 
 def _release_slot(fd):
