@@ -18,9 +18,13 @@
 # tools/lab.py, so there LAB changes nothing.
 ifneq ($(and $(LAB),$(wildcard tools/lab.py),$(filter-out export,$(or $(MAKECMDGOALS),all))),)
 LAB_GOALS := $(or $(MAKECMDGOALS),all)
+# build/.lab-<lab>.lock keeps two builds of the same tree (this rule's,
+# labs/invariants.py's) from running at once; `make LAB=<lab> qemu` and
+# other goals take it only to refresh the tree.
+LAB_LOCK = mkdir -p build && flock build/.lab-$(LAB).lock
 $(firstword $(LAB_GOALS)):
-	python3 tools/lab.py build --no-make $(LAB)
-	+$(MAKE) -C build/lab-$(LAB) $(LAB_GOALS)
+	$(LAB_LOCK) python3 tools/lab.py build --no-make $(LAB)
+	+$(if $(filter-out all,$(LAB_GOALS)),,$(LAB_LOCK)) $(MAKE) -C build/lab-$(LAB) $(LAB_GOALS)
 $(wordlist 2,$(words $(LAB_GOALS)),$(LAB_GOALS)): $(firstword $(LAB_GOALS))
 	@:
 .PHONY: $(LAB_GOALS)
@@ -58,9 +62,10 @@ SOL_LABS := $(shell sed -e 's/\#.*//' labs/labs.txt 2>/dev/null | tr a-z A-Z)
 CFLAGS += $(foreach l,$(SOL_LABS),-DSOL_$(l))
 # <<< complete tree only
 # BUG=<name> compiles in a known bug (kernel/inject.h), only for proving
-# that the graders fail a broken kernel.
+# that the graders fail a broken kernel. Only kernel objects get it, so
+# the user programs and fs.img are the same as without BUG.
 ifneq ($(BUG),)
-CFLAGS += -DBUG_$(shell echo $(BUG) | tr a-z- A-Z_)=1
+$K/%.o: CFLAGS += -DBUG_$(shell echo $(BUG) | tr a-z- A-Z_)=1
 endif
 ASFLAGS = $(CFLAGS)
 LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
@@ -123,7 +128,9 @@ mkfs/mkfs: mkfs/mkfs.c $K/fs.h $K/param.h $K/stat.h $K/types.h
 fs.img: mkfs/mkfs README.md $(UPROGS)
 	mkfs/mkfs fs.img README.md $(UPROGS)
 
-.PRECIOUS: %.o
+# User objects too: as intermediates of _% they would be deleted after a
+# first build, and the next make would rebuild every program and fs.img.
+.PRECIOUS: %.o $U/%.o
 
 include tests/host/host.mk
 

@@ -9,6 +9,7 @@ everything here. Python 3 standard library only; no threads of its own.
 """
 
 import fnmatch
+import glob
 import os
 import re
 import shutil
@@ -167,14 +168,18 @@ def copy_tree(src, dst, files=None, transform=None):
     return changed
 
 
-def build_variant(name, make_args=(), src=TREE, transform=None, log=None):
+def build_variant(name, make_args=(), src=TREE, transform=None, log=None,
+                  reuse=()):
     """Copy tree src to src/build/<name>/ and run `make MAKE_ARGS` there.
 
     For kernels that must not clobber the normal build: `make BUG=sbrk`
     as variant "bug-sbrk", a lab's student tree as "lab-frames". When the
     make arguments differ from the last build of this variant, it starts
-    with `make clean` (the Makefile does not track flags). Returns the
-    variant's directory; raises BuildError.
+    with `make clean` (the Makefile does not track flags). reuse: globs of
+    build products of src that the make arguments do not change (BUG=
+    changes only kernel objects): a fresh variant gets copies of them,
+    newer than its sources, so make does not build them again. Returns
+    the variant's directory; raises BuildError.
     """
     dst = os.path.join(src, "build", name)
     copy_tree(src, dst, transform=transform)
@@ -187,6 +192,11 @@ def build_variant(name, make_args=(), src=TREE, transform=None, log=None):
         same = False
     if not same:
         make(dst, ["clean"], log=log)
+        for pattern in reuse:
+            for path in glob.glob(os.path.join(src, pattern)):
+                rel = os.path.relpath(path, src)
+                shutil.copyfile(path, os.path.join(dst, rel))
+                shutil.copymode(path, os.path.join(dst, rel))
     make(dst, list(make_args), log=log)
     with open(stamp, "w") as f:
         f.write(want)

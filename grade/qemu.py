@@ -24,6 +24,12 @@ Guarantees:
   given, written to that file as it arrives.
 - Timeouts are multiplied by the environment variable GRADE_TIMEOUT_SCALE
   (default 1) so slow machines can stretch them all at once.
+- When GRADE_QEMU_SLOTS names a directory of N files `slot*` (tools/check.py
+  makes one), at most N boots run at once across every process that sees
+  it: start() waits for a free slot (an flock the boot holds until close(),
+  released by the kernel if we die) before QEMU starts, so no timeout runs
+  while it waits; waiters queue on a turnstile (flock), so none starves.
+  A thread that holds a slot starts further boots freely.
 
 Threads: a reader thread per boot appends console output to a buffer guarded
 by `_cond`; expect() waits on that condition. The registry of live boots is
@@ -32,6 +38,8 @@ guarded by `_live_lock`. The two are never held together.
 
 import atexit
 import codecs
+import fcntl
+import glob
 import os
 import re
 import shutil
@@ -128,6 +136,64 @@ def _install_handlers():
 _install_handlers()     # at import, which is normally in the main thread
 
 
+# ---- at most N boots at once across processes (GRADE_QEMU_SLOTS) ----
+
+SLOTS_ENV = "GRADE_QEMU_SLOTS"
+_held = threading.local()     # .fd: this thread's slot, .count: its boots
+
+
+def make_slots(directory, n):
+    """Create the N slot files of a limit on boots in directory; returns
+    the environment entry that puts it in force for child processes."""
+    os.makedirs(directory, exist_ok=True)
+    for i in range(n):
+        open(os.path.join(directory, "slot%d" % i), "a").close()
+    return {SLOTS_ENV: directory}
+
+
+def _acquire_slot():
+    """Wait for a free slot when a limit is in force; None when not (or
+    when this thread holds one already)."""
+    directory = os.environ.get(SLOTS_ENV)
+    if getattr(_held, "count", 0):
+        _held.count += 1
+        return None
+    paths = sorted(glob.glob(os.path.join(directory, "slot*"))) \
+        if directory else []
+    if not paths:
+        return None
+    # One waiter at a time looks for a free slot, the others queue on the
+    # turnstile (blocking flock): a process that has just given a slot
+    # back must queue too, so it cannot take it again before the others.
+    turnstile = os.open(os.path.join(directory, "turnstile"),
+                        os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        while True:
+            for path in paths:
+                fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                    continue
+                _held.fd, _held.count = fd, 1
+                return fd
+            time.sleep(0.05)
+    finally:
+        os.close(turnstile)
+
+
+def _release_slot(fd):
+    """Give back what _acquire_slot() took (called by the same thread)."""
+    if fd is None:
+        if getattr(_held, "count", 0):
+            _held.count -= 1
+        return
+    _held.count = 0
+    os.close(fd)          # closing the descriptor drops the flock
+
+
 def _pdeathsig_prefix():
     """argv prefix that makes the kernel SIGKILL the child if we die first."""
     setpriv = shutil.which("setpriv")
@@ -217,6 +283,8 @@ class Qemu:
         self._logf = None
         self._own_logf = False    # we opened _logf, so we close it
         self._closed = False
+        self._slot = None         # the GRADE_QEMU_SLOTS slot held
+        self._slot_thread = None  # the thread that took it
 
     # ---- starting ----
 
@@ -270,13 +338,19 @@ class Qemu:
                 if not os.path.exists(path):
                     raise QemuError("missing %s (run make first?)" % path)
         _install_handlers()
-        fs_copy, disk_paths = self._prepare_disks()
-        cmd = self.command(fs_copy, disk_paths)
-        if isinstance(self.log_path, str):
-            self._logf = open(self.log_path, "wb")
-            self._own_logf = True
-        elif self.log_path is not None:
-            self._logf = self.log_path
+        self._slot = _acquire_slot()
+        self._slot_thread = threading.current_thread()
+        try:
+            fs_copy, disk_paths = self._prepare_disks()
+            cmd = self.command(fs_copy, disk_paths)
+            if isinstance(self.log_path, str):
+                self._logf = open(self.log_path, "wb")
+                self._own_logf = True
+            elif self.log_path is not None:
+                self._logf = self.log_path
+        except BaseException:
+            self.close()               # gives the slot back
+            raise
         if self._logf is not None:
             self._logf.write(("# " + " ".join(cmd) + "\n").encode())
             self._logf.flush()
@@ -490,6 +564,7 @@ class Qemu:
                     except (OSError, ValueError):
                         pass
         finally:
+            self._give_back_slot()
             with _live_lock:
                 _live.discard(self)
             if self._logf is not None and self._own_logf:
@@ -499,6 +574,16 @@ class Qemu:
                     pass
             if self.tmpdir is not None:
                 shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def _give_back_slot(self):
+        """Release the boot's slot, once QEMU is gone."""
+        if self._slot_thread is None:
+            return
+        if self._slot_thread is threading.current_thread():
+            _release_slot(self._slot)
+        elif self._slot is not None:
+            os.close(self._slot)     # closed from elsewhere (atexit)
+        self._slot_thread = self._slot = None
 
     @property
     def elapsed(self):

@@ -11,7 +11,7 @@ For each lab L:
   L/starter-grade-K       ... scores full marks on the grader of every
                           earlier lab K (their solutions are in the tree)
   L/starter-fails-core    ... fails every test of grade-lab-L.py tagged
-                          "core" (there must be one) and scores < full
+                          "core" (there must be one; only those run)
   L/export-grade          `make export` of L, then `make grade` in the
                           exported tree runs and scores < full
   L/identifying-lines     no line that only L's solution has appears in the
@@ -28,8 +28,10 @@ Every check prints `L/check: OK` or `L/check: FAIL why`; the last line is
 `N passed, N failed`, and the exit status is 1 if anything failed.
 
 Usage: python3 labs/invariants.py [-j N] [--lab L ...] [--keep] [--skip-complete]
-  -j 2 runs two trees at once (each boot and build is one process; the
-  project machines have two cores). --keep leaves the exports in /tmp.
+  -j 2 runs each grader with -j 2 and N+1 graders at once, the checks
+  of a starter tree side by side once it is built (the project machines
+  have two cores; make check bounds the boots of all with
+  GRADE_QEMU_SLOTS). --keep leaves the exports in /tmp.
   --skip-complete leaves out L/complete-full-marks, for `make check`, which
   runs every grader on this tree already.
 
@@ -40,6 +42,8 @@ Python 3 standard library only.
 """
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -56,12 +60,16 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "grade"))      # qemu.py lives there
 import lab as labtool  # noqa: E402
 from qemu import PROMPT, Qemu, QemuError, scaled, tail  # noqa: E402
+from qemu import SLOTS_ENV, make_slots  # noqa: E402
 from gradebuild import make_env  # noqa: E402
 
 BUILD_TIMEOUT = 600
 GRADER_TIMEOUT = 1200
 BOOT_TIMEOUT = 60
 OUTPUT_LINES = 15
+# Grader runs at once (main() sets it from -j): each runs its boots -j2,
+# and GRADE_QEMU_SLOTS, when make check sets it, bounds the boots of all.
+GRADERS_AT_ONCE = threading.BoundedSemaphore(1)
 
 
 class Report:
@@ -70,6 +78,12 @@ class Report:
     def __init__(self):
         self.lock = threading.Lock()
         self.passed = self.failed = 0
+        self.times = []
+
+    def took(self, name, secs):
+        with self.lock:
+            self.times.append((secs, name))
+            print("(%s: %.0fs)" % (name, secs), flush=True)
 
     def result(self, name, why=None, detail=""):
         with self.lock:
@@ -111,7 +125,7 @@ def build(tree):
 class Grade:
     """One grader run: tests, total, and what went wrong running it."""
 
-    def __init__(self, tree, grader, tmp):
+    def __init__(self, tree, grader, tmp, args=()):
         self.name = grader
         self.tests, self.error, self.output = [], None, ""
         path = os.path.join(tree, "grade", grader + ".py")
@@ -120,8 +134,10 @@ class Grade:
             return
         res = os.path.join(tmp, "%s-%s-%d.json" % (os.path.basename(tree),
                                                   grader, threading.get_ident()))
-        rc, self.output = run([sys.executable, path, "--kernel-dir", tree,
-                               "--results", res], tree, GRADER_TIMEOUT)
+        with GRADERS_AT_ONCE:
+            rc, self.output = run([sys.executable, path, "--kernel-dir", tree,
+                                   "--results", res] + list(args), tree,
+                                  GRADER_TIMEOUT)
         if rc is None:
             self.error = "grade/%s.py timed out" % grader
             return
@@ -165,10 +181,12 @@ class Checker:
 
     def check(self, name, func):
         """Run one check; func returns None (OK), why, or (why, detail)."""
+        t0 = time.monotonic()
         try:
             why = func()
         except Exception as e:             # a crash is that check's failure
             why = "%s: %s" % (type(e).__name__, e)
+        self.report.took(name, time.monotonic() - t0)
         if isinstance(why, tuple):
             self.report.result(name, why[0], why[1])
         else:
@@ -187,8 +205,12 @@ class Checker:
             self.check(lab + "/complete-full-marks",
                        lambda: self.graded_full(ROOT, "grade-lab-" + lab))
 
+    def grade_args(self, tree):
+        """Grader options: -j, and --no-build (tree was built before)."""
+        return ["-j", str(self.jobs), "--no-build"]
+
     def graded_full(self, tree, grader):
-        g = Grade(tree, grader, self.tmp)
+        g = Grade(tree, grader, self.tmp, self.grade_args(tree))
         why = g.full_marks()
         return (why, g.output) if why else None
 
@@ -198,26 +220,42 @@ class Checker:
         n = self.labs.index(lab)
         names = ["starter-builds", "starter-boots", "starter-grade-base"]
         names += ["starter-grade-" + k for k in self.labs[:n]] + ["starter-fails-core"]
+        t0 = time.monotonic()
         try:
-            tree = labtool.build_tree(lab, quiet=True)
-            failed = build(tree)
+            with lab_lock(lab):
+                tree = labtool.build_tree(lab, quiet=True)
+                failed = build(tree)
         except labtool.LabError as e:
             failed = ("tools/lab.py build: %s" % e, "")
+        self.report.took(lab + "/starter-builds", time.monotonic() - t0)
         if failed:
             self.report.result(lab + "/starter-builds", failed[0], failed[1])
             for name in names[1:]:
                 self.report.result(lab + "/" + name, "not run: the starter does not build")
             return
         self.report.result(lab + "/starter-builds")
-        self.check(lab + "/starter-boots", lambda: boots(tree))
-        self.check(lab + "/starter-grade-base", lambda: self.graded_full(tree, "grade-base"))
-        for k in self.labs[:n]:
-            self.check(lab + "/starter-grade-" + k,
-                       lambda k=k: self.graded_full(tree, "grade-lab-" + k))
-        self.check(lab + "/starter-fails-core", lambda: self.fails_core(tree, lab))
+        # The tree is built: the checks below only boot it, side by side
+        # (GRADERS_AT_ONCE graders at a time).
+        checks = [("starter-boots", lambda: boots(tree)),
+                  ("starter-grade-base",
+                   lambda: self.graded_full(tree, "grade-base"))]
+        checks += [("starter-grade-" + k,
+                    lambda k=k: self.graded_full(tree, "grade-lab-" + k))
+                   for k in self.labs[:n]]
+        checks += [("starter-fails-core", lambda: self.fails_core(tree, lab))]
+        with ThreadPoolExecutor(max_workers=len(checks)) as pool:
+            for f in [pool.submit(self.check, lab + "/" + name, fn)
+                      for name, fn in checks]:
+                f.result()
 
     def fails_core(self, tree, lab):
-        g = Grade(tree, "grade-lab-" + lab, self.tmp)
+        """The core tests only (--only each: the starter must fail them,
+        which is a score below full); export-grade runs every test."""
+        names = core_tests(tree, "grade-lab-" + lab)
+        if not names:
+            return "grade-lab-%s.py tags no test \"core\"" % lab
+        g = Grade(tree, "grade-lab-" + lab, self.tmp, self.grade_args(tree)
+                  + ["--only=" + n for n in names])
         if g.error:
             return g.error, g.output
         core = [t for t in g.tests if "core" in (t.get("tags") or [])]
@@ -236,8 +274,10 @@ class Checker:
     def export(self, lab):
         """`make export` of lab into the temp folder; its path, or None."""
         dest = os.path.join(self.tmp, "export-" + lab)
+        t0 = time.monotonic()
         rc, out = run(["make", "--no-print-directory", "export", "LAB=" + lab,
                        "DEST=" + dest], ROOT, BUILD_TIMEOUT)
+        self.report.took(lab + "/export", time.monotonic() - t0)
         if rc != 0:
             self.report.result(lab + "/export", "make export failed", out)
             return None
@@ -253,7 +293,7 @@ class Checker:
             return
         self.check(lab + "/export-clean", lambda: export_clean(self.labs, lab, dest))
         self.check(lab + "/identifying-lines", lambda: self.leaks(lab))
-        self.check(lab + "/export-grade", lambda: export_grade(dest))
+        self.check(lab + "/export-grade", lambda: export_grade(dest, self.jobs))
 
     def leaks(self, lab):
         trees = {k: self.exports.get(k) for k in self.labs[:self.labs.index(lab) + 1]}
@@ -282,13 +322,36 @@ class Checker:
         for lab in self.only:
             tasks += [lambda lab=lab: self.starter(lab),
                       lambda lab=lab: self.exported(lab)]
-        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+        with ThreadPoolExecutor(max_workers=2 * self.jobs) as pool:
             for f in [pool.submit(self.guarded, t) for t in tasks]:
                 f.result()
         if not self.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
         else:
             print("exports kept in " + self.tmp)
+
+
+def core_tests(tree, grader):
+    """The names of grader's tests tagged core, from its --list."""
+    rc, out = run([sys.executable, os.path.join(tree, "grade", grader + ".py"),
+                   "--list"], tree, BOOT_TIMEOUT)
+    return [ln.split()[0] for ln in out.split("\n")
+            if rc == 0 and ln.split()[-1:] == ["core"]]
+
+
+@contextlib.contextmanager
+def lab_lock(lab):
+    """Hold build/.lab-LAB.lock, which `make LAB=LAB` also takes (flock),
+    so that two makes never build build/lab-LAB at once."""
+    top = os.path.join(ROOT, "build")
+    os.makedirs(top, exist_ok=True)
+    fd = os.open(os.path.join(top, ".lab-%s.lock" % lab),
+                 os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def boots(tree):
@@ -302,12 +365,14 @@ def boots(tree):
     return None
 
 
-def export_grade(tree):
+def export_grade(tree, jobs=1):
     """None if `make grade` runs in tree and reports less than full marks.
 
     The score is the last `Score: N/M` line (gradelib's), else the last N/M.
     """
-    rc, out = run(["make", "grade"], tree, BUILD_TIMEOUT + GRADER_TIMEOUT)
+    with GRADERS_AT_ONCE:
+        rc, out = run(["make", "grade", "GRADEFLAGS=-j%d" % jobs], tree,
+                      BUILD_TIMEOUT + GRADER_TIMEOUT)
     if rc is None:
         return "make grade timed out", out
     scores = (re.findall(r"(?m)^Score: (\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)", out) or
@@ -400,10 +465,22 @@ def main():
     if unknown:
         ap.error("no such lab: " + " ".join(unknown))
     t0 = time.monotonic()
+    global GRADERS_AT_ONCE
+    GRADERS_AT_ONCE = threading.BoundedSemaphore(max(1, args.jobs) + 1)
+    slots = None
+    if not os.environ.get(SLOTS_ENV):      # alone: -j boots at once
+        slots = tempfile.mkdtemp(prefix="lab-invariants-slots-")
+        os.environ.update(make_slots(slots, max(1, args.jobs)))
     checker = Checker(labs, only, max(1, args.jobs), args.keep)
     checker.skip_complete = args.skip_complete
-    checker.run()
+    try:
+        checker.run()
+    finally:
+        if slots:
+            shutil.rmtree(slots, ignore_errors=True)
     r = checker.report
+    for secs, name in sorted(r.times, reverse=True):
+        print("%7.1fs  %s" % (secs, name))
     print("lab invariants took %.0fs" % (time.monotonic() - t0))
     print("%d passed, %d failed" % (r.passed, r.failed))
     return 1 if r.failed else 0
