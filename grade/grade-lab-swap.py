@@ -2,14 +2,15 @@
 """Grade lab swap: page replacement to a swap disk, with a reverse map, a
 clock and an out-of-memory killer.
 
-Boots (every one with -m 32M, so that the tests' working sets exceed RAM):
-  swap      -smp 3, a 64 MiB swap disk on virtio slot 1: the boot message,
+Boots (every one with -m 16M, so that the tests' working sets exceed RAM):
+  swap      -smp 1, a 32 MiB swap disk on virtio slot 1: the boot message,
             the swaptest tests one by one (each checks its own frames and
             swap slots come back), the oom-kill message, then free frames
             and slots unchanged.
-  fifo      the same machine with -append reclaim=fifo: the kernel option
-            that replaces the clock with FIFO still swaps correctly.
-  usertests the same machine: usertests -q, then frames and slots back.
+  harts3    -smp 3, the same disk: three-faulting.
+  fifo      -smp 1 with -append reclaim=fifo: the kernel option that
+            replaces the clock with FIFO still swaps correctly.
+  usertests -smp 3, the same disk: usertests -q, then frames and slots back.
   noswap    no swap disk: the kernel says so at boot and runs without.
   host      the swap-slot allocator's host unit tests (tests/host), and
             answers: labs/swap/answers.md is filled in (0 points).
@@ -29,8 +30,12 @@ from gradelib import (Grader, TestFailure, answers_test, make, note_free,
 
 g = Grader("lab-swap", "page replacement to a swap disk")
 
-MEM = "32M"
-SWAP_BYTES = 64 << 20       # the swap disk the tests boot with
+# Small on purpose: swap I/O is slow under QEMU (about 1 ms a page with
+# one hart, several with three), and every test's working set scales with
+# RAM. One hart except for the test that needs three.
+MEM = "16M"
+SWAP_BYTES = 32 << 20       # the swap disk the tests boot with
+SWAP_MIB = SWAP_BYTES >> 20
 SWAPTEST_TIMEOUT = 300      # one swaptest test; seconds before scaling
 USERTESTS_TIMEOUT = 600     # usertests -q with 32 MiB and swap
 IDLE_TIMEOUT = 180          # the longest one usertests test may take
@@ -40,7 +45,8 @@ BOOT_SWAP_RE = (r"(?m)^swap: (\d+) slots \((\d+) MiB\) on virtio disk 1$")
 OOM_RE = (r"(?m)^oom-kill: pid (\d+) \((\S+)\) using (\d+) pages \((\d+) "
           r"resident, (\d+) on swap\): out of memory and swap$")
 
-sw = g.boot("swap", cpus=3, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
+sw = g.boot("swap", cpus=1, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
+h3 = g.boot("harts3", cpus=3, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
 
 
 @sw.test(5)
@@ -49,14 +55,14 @@ def boot_message(s):
     m = re.search(BOOT_SWAP_RE, s.q.transcript)
     want = SWAP_BYTES // 4096
     if not m:
-        s.fail("a boot line 'swap: %d slots (64 MiB) on virtio disk 1': the "
+        s.fail("a boot line 'swap: %d slots (%d MiB) on virtio disk 1': the "
                "kernel must find the second virtio disk and cut it into "
-               "page-sized slots" % want,
+               "page-sized slots" % (want, SWAP_MIB),
                "\n".join(re.findall(r"(?m)^swap.*$", s.q.transcript))
                or "no line starting 'swap'")
-    if int(m.group(1)) != want or int(m.group(2)) != 64:
-        s.fail("%d slots (64 MiB) on a 64 MiB disk: one slot per 4 KiB page"
-               % want, m.group(0))
+    if int(m.group(1)) != want or int(m.group(2)) != SWAP_MIB:
+        s.fail("%d slots (%d MiB) on a %d MiB disk: one slot per 4 KiB page"
+               % (want, SWAP_MIB, SWAP_MIB), m.group(0))
     out = s.run("free")
     s.match(out, r"^swap-total:\s+%d pages" % want,
             r"^swap-used:\s+\d+ pages")
@@ -69,7 +75,7 @@ SWAPTESTS = [
      "a process may touch twice as many pages as RAM holds: a fault with "
      "RAM full evicts a page to swap, and a fault on a swapped page reads it "
      "back, exactly as written",
-     "64 MiB touched with 32 MiB of RAM; every page verified twice."),
+     "Twice RAM touched (32 MiB with 16 MiB of RAM); every page verified."),
     ("cow-shared", 15, True,
      "pages shared copy-on-write go to swap once and come back right in "
      "every process that maps them (reverse map: unmap every PTE of the "
@@ -100,7 +106,8 @@ SWAPTESTS = [
 ]
 _tests = {}
 for _name, _points, _core, _rule, _doc in SWAPTESTS:
-    _tests[_name] = program_test(sw, _points, _name, "swaptest " + _name,
+    _tests[_name] = program_test(h3 if _name == "three-faulting" else sw,
+                                 _points, _name, "swaptest " + _name,
                                  _rule, _doc, core=_core,
                                  timeout=SWAPTEST_TIMEOUT)
 
@@ -129,7 +136,7 @@ def free_unchanged(s):
 
 # ---- the FIFO option ----
 
-fifo = g.boot("fifo", cpus=3, mem=MEM, disks=[SWAP_BYTES],
+fifo = g.boot("fifo", cpus=1, mem=MEM, disks=[SWAP_BYTES],
               kopts="reclaim=fifo")
 program_test(fifo, 5, "fifo-twice-ram", "swaptest twice-ram",
              "the kernel option reclaim=fifo replaces the clock by FIFO and "
