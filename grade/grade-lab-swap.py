@@ -103,6 +103,12 @@ SWAPTESTS = [
      "(resident + swapped), not the one that faulted; the faulting process "
      "goes on",
      "RAM and swap full: the biggest process is killed, not the faulting one."),
+    ("clock-keeps-hot", 10, True,
+     "the clock gives a page used since the hand last passed (PTE_A set in a "
+     "mapping) a second chance: clear the bit and move it to the back of the "
+     "LRU list; only a page with the bit clear is evicted (rmap_referenced, "
+     "evict in reclaim.c)",
+     "A hot set read between chunks of fresh pages stays in RAM."),
 ]
 _tests = {}
 for _name, _points, _core, _rule, _doc in SWAPTESTS:

@@ -28,6 +28,11 @@
 #define BUG_FREE_COUNTER 0
 #endif
 
+// A bug a student may write in lab swap: the clock never sees a page as used.
+#ifndef BUG_CLOCK_FIFO
+#define BUG_CLOCK_FIFO 0    // rmap_referenced() ignores PTE_A: the clock is FIFO
+#endif
+
 // BUG_KFREE_LEAK: true for every 16th call, made by the allocator's free
 // path to drop that frame. Always 0 in a normal build.
 static inline int

@@ -116,6 +116,8 @@ SELF_CHECKS = [
               must_say=[r"killed \(not mapped\)"]),
     SelfCheck("grade-lab-cow.py", "bug-kfree-leak", ["BUG=kfree-leak"],
               ["usertests-free"]),
+    SelfCheck("grade-lab-swap.py", "bug-clock-fifo", ["BUG=clock-fifo"],
+              ["clock-keeps-hot"], must_say=[r"second chance", r"rmap_referenced"]),
 ]
 
 # What `make` builds besides the kernel, in the order it builds it: a

@@ -44,6 +44,7 @@
 #include "spinlock.h"
 #include "proc.h"
 #include "memstat.h"
+#include "inject.h"
 #include "defs.h"
 #include "mm/page.h"
 #include "mm/swap.h"
@@ -174,7 +175,7 @@ rmap_referenced(uint64 pa, uint64 va)
   for(struct proc *q = proc; q < &proc[NPROC]; q++){
     acquire(&q->vmlock);
     pte_t *pte = rmap_pte(q, pa, va);
-    if(pte && (*pte & PTE_A)){
+    if(pte && (*pte & PTE_A) && !BUG_CLOCK_FIFO){
       *pte &= ~PTE_A;
       young = 1;
     }
