@@ -256,7 +256,7 @@ swap_bench(void)
   for(int write = 1; write >= 0; write--){
     uint64 t0 = r_time();
     for(uint64 slot = 0; slot < n; slot++)
-      if(virtio_disk_io(SWAP_DISK, slot * SECTORS_PER_SLOT, frame, PGSIZE, write) < 0)
+      if((write ? swap_write(slot, (uint64)frame) : swap_read(slot, (uint64)frame)) < 0)
         break;
     uint64 us = (r_time() - t0) * 1000000 / hz;
     printf("bench: swap-raw-%s: %d pages, %d us/page, %d KiB/s\n", write ? "write" : "read",
