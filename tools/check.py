@@ -126,6 +126,8 @@ USER_BUILD = ("user/usys.S", "user/*.d", "user/*.o", "user/_*", "mkfs/mkfs",
               "fs.img")
 
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
+# A grader's result line for a failed test: `name: FAIL ...`.
+FAILED_TEST = re.compile(r"^([\w.*/-]+): FAIL\b")
 
 
 class Tally:
@@ -148,11 +150,14 @@ class Tally:
     def took(self, step, secs):
         self.times.append((secs, step))
 
-    def add(self, step, passed, failed):
+    def add(self, step, passed, failed, names=()):
+        """Count a step's results; names: its failed tests, if known, so
+        that the closing line says which (CI often keeps only the tail)."""
         self.passed += passed
         self.failed += failed
         if failed:
-            self.problems.append("%s: %d failed" % (step, failed))
+            self.problems.append("%s: %d failed%s" % (
+                step, failed, " (%s)" % ", ".join(names) if names else ""))
 
     def merge(self, unit):
         """Print a finished unit's lines and add up its results."""
@@ -209,7 +214,9 @@ def counted_step(tally, step, cmd):
         tally.say("%s: FAIL: exit status %d although nothing failed"
                   % (step, rc))
         failed = 1
-    tally.add(step, passed, failed)
+    names = [m.group(1) for m in map(FAILED_TEST.match, out.split("\n"))
+             if m]
+    tally.add(step, passed, failed, names[:8])
 
 
 def build_step(tally):
