@@ -109,6 +109,18 @@ SWAPTESTS = [
      "LRU list; only a page with the bit clear is evicted (rmap_referenced, "
      "evict in reclaim.c)",
      "A hot set read between chunks of fresh pages stays in RAM."),
+    ("shared-one-read", 10, True,
+     "a page shared when it went to swap is read back once and shared "
+     "again: the first fault reads it into a frame that keeps the slot "
+     "(swap_keep: SWAP_SHARED) and maps it copy-on-write; the others wait "
+     "for that read (swap_in_begin) and find the frame through the reverse "
+     "map (rmap_swapcached in reclaim.c, fault_swapin in fault.c)",
+     "Four processes read the same swapped shared pages: one read each."),
+    ("shared-write-private", 5, True,
+     "a write to a frame whose slot other swap PTEs still name goes to a "
+     "copy (fault_cow copies when swap_frame_shared), so the others read "
+     "the page as it went out",
+     "The first sharer back writes; the others read the old contents."),
 ]
 _tests = {}
 for _name, _points, _core, _rule, _doc in SWAPTESTS:

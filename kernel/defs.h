@@ -118,6 +118,7 @@ int             fault_zero_frame(uint64 pa);
 void            reclaim_init(void);
 void            reclaim_forget(struct page *pg);
 void*           user_frame_alloc(uint64 va, int oom);
+void*           rmap_swapcached(uint64 slot, uint64 va);
 
 // mm/selftest.c
 void            selftest_run(void);

@@ -552,6 +552,122 @@ clock_keeps_hot(void)
          hot_ins, hot, chunk);
 }
 
+// Three children and the parent share n pages copy-on-write; the pages
+// go to swap (a fourth child touches a RAM's worth of memory). Returns the
+// number of them on swap, after failing if none is. The children wait for
+// a byte on go[0], read every page, write a byte to done[1] and keep their
+// pages until end[0] reaches end of file.
+#define SHARERS 3
+static uint64
+share_and_push(char *p, uint64 n, int *go, int *done, int *end)
+{
+  if(pipe(go) < 0 || pipe(done) < 0 || pipe(end) < 0)
+    FAIL("pipe() failed");
+  fill_pages(p, n, 1, 0);
+  for(int k = 0; k < SHARERS; k++){
+    if(fork_or_fail() == 0){
+      char c;
+      close(go[1]);
+      close(end[1]);
+      if(read(go[0], &c, 1) != 1)
+        FAIL("a sharer: the parent went away");
+      check_pages(p, n, 1, "a child reading pages it shares with three others, after "
+                  "they came back from swap");
+      if(write(done[1], "d", 1) != 1)
+        FAIL("a sharer: write to the done pipe failed");
+      read(end[0], &c, 1);
+      exit(0);
+    }
+  }
+  close(go[0]);
+  close(end[0]);
+  if(fork_or_fail() == 0){
+    push_out(mem().total);
+    exit(0);
+  }
+  child_ok(reap(), "the process that touched a RAM's worth of pages");
+  uint64 out = heap_swapped();
+  if(out == 0)
+    FAIL("none of the %lu shared heap pages went to swap while a process touched a RAM's "
+         "worth of pages: shared pages must be evictable too", n);
+  return out;
+}
+
+// Let the sharers go, wait until each has read every page, then let them
+// exit and reap them.
+static void
+sharers_read(int *go, int *done, int *end)
+{
+  char c;
+
+  if(write(go[1], "ggg", SHARERS) != SHARERS)
+    FAIL("write to the go pipe failed");
+  for(int k = 0; k < SHARERS; k++)
+    if(read(done[0], &c, 1) != 1)
+      FAIL("a sharer died before it had read the shared pages");
+}
+
+static void
+sharers_end(int *end)
+{
+  int worst = 0;
+
+  close(end[1]);
+  for(int k = 0; k < SHARERS; k++){
+    int st = reap();
+    if(st != 0)
+      worst = st;
+  }
+  child_ok(worst, "a child sharing pages on swap");
+}
+
+// Four processes read the same swapped-out shared pages at once: each page
+// is read from the disk once and comes back into one frame, shared again.
+static void
+shared_one_read(void)
+{
+  uint64 n = mem().total / 8;
+  int go[2], done[2], end[2];
+
+  need_swap(n + mem().total);
+  char *p = grow(n);
+  uint64 out = share_and_push(p, n, go, done, end);
+  uint64 ins = counter(VMSTAT_SWAP_IN), free = mem().free;
+  sharers_read(go, done, end);
+  check_pages(p, n, 1, "the parent reading the shared pages after they came back");
+  ins = counter(VMSTAT_SWAP_IN) - ins;
+  uint64 used = free > mem().free ? free - mem().free : 0;
+  sharers_end(end);
+  // Slack for the processes' own stacks and the pipes.
+  if(ins > out + out / 2)
+    FAIL("%lu pages shared by 4 processes were on swap, and all 4 read them back with "
+         "%lu swap-ins: a page shared when it went out must be read once (the first "
+         "fault keeps the slot in its frame, swap_keep; the others find that frame "
+         "through the reverse map, rmap_swapcached, and map it copy-on-write)", out, ins);
+  if(used > out + out / 2)
+    FAIL("%lu pages shared by 4 processes came back from swap into %lu frames: the "
+         "processes must share one frame per page again", out, used);
+}
+
+// A page that came back into a frame that other processes' swap PTEs still
+// find (through its slot) is written by the process that brought it back:
+// the write must go to a copy, so that the others read the page as it was.
+static void
+shared_write_private(void)
+{
+  uint64 n = mem().total / 8;
+  int go[2], done[2], end[2];
+
+  need_swap(n + mem().total);
+  char *p = grow(n);
+  share_and_push(p, n, go, done, end);
+  check_pages(p, n, 1, "the parent reading the shared pages after they came back");
+  fill_pages(p, n, 2, 0);
+  sharers_read(go, done, end);
+  sharers_end(end);
+  check_pages(p, n, 2, "the parent reading its own writes after the children read");
+}
+
 struct test {
   char *name;
   void (*fn)(void);
@@ -564,6 +680,8 @@ struct test {
   { "oom-kill", oom_kill },
   { "oom-biggest", oom_biggest },
   { "clock-keeps-hot", clock_keeps_hot },
+  { "shared-one-read", shared_one_read },
+  { "shared-write-private", shared_write_private },
 };
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
 
@@ -609,7 +727,7 @@ static void
 deltas(struct test *t, uint64 *before)
 {
   static int shown[] = { VMSTAT_SWAP_OUT, VMSTAT_SWAP_IN, VMSTAT_RECLAIM_SCAN,
-                         VMSTAT_OOM_KILL, VMSTAT_FAULT };
+                         VMSTAT_OOM_KILL, VMSTAT_FAULT, VMSTAT_SWAP_SHARED };
   static char *names[] = VMSTAT_NAMES;
 
   printf("swaptest:   %s:", t->name);
@@ -648,9 +766,9 @@ judge(struct test *t, struct count *before)
 static void
 run(struct test *t)
 {
-  uint64 start[5] = { counter(VMSTAT_SWAP_OUT), counter(VMSTAT_SWAP_IN),
+  uint64 start[6] = { counter(VMSTAT_SWAP_OUT), counter(VMSTAT_SWAP_IN),
                       counter(VMSTAT_RECLAIM_SCAN), counter(VMSTAT_OOM_KILL),
-                      counter(VMSTAT_FAULT) };
+                      counter(VMSTAT_FAULT), counter(VMSTAT_SWAP_SHARED) };
   struct count before = count();
   int status = 0;
 

@@ -170,7 +170,10 @@ fault_lazy(struct proc *p, uint64 va, enum fault_access access)
 //
 // No lock guards the reference count, only atomics: a count of 1 means
 // p's PTE is the only mapping, and only p itself could add another (by
-// forking, and p is busy here), so taking the frame back is safe. A count
+// forking, and p is busy here), so taking the frame back is safe, unless
+// the frame keeps a swap slot that other PTEs name (lab swap): their
+// faults would map the frame in place of the slot's page, so it is
+// copied like a shared one (swap_frame_shared()). A count
 // above 1 may drop while we copy (the other holder writes or exits): then
 // both end with a copy of their own and the last kput() frees the
 // original, or the other one finds a count of 1 and takes the original
@@ -190,7 +193,7 @@ fault_cow(struct proc *p, uint64 va, enum fault_access access)
   }
   pte_t e = *pte;
   uint64 pa = PTE2PA(e);
-  if(page_refcount(pa_to_page(pa)) == 1){
+  if(page_refcount(pa_to_page(pa)) == 1 && !swap_frame_shared(pa_to_page(pa))){
     *pte = (e | PTE_W) & ~PTE_COW;
     sfence_vma();
     release(&p->vmlock);
@@ -237,10 +240,17 @@ fault_cow(struct proc *p, uint64 va, enum fault_access access)
 // Lab swap: bring page va of p back from swap when its PTE names a slot
 // (mm/reclaim.c put it there). The frame is taken and the slot read with
 // no lock held (both may sleep); only p itself changes a swap PTE of its
-// own, so it is still there after. The copy is p's alone, so a page that
-// went out shared copy-on-write comes back writable. Returns 1 when
-// resolved, 0 when the page is not on swap, -1 when out of memory, -2
-// when the slot cannot be read.
+// own, so it is still there after.
+//
+// A slot that other PTEs name too holds a page that several processes
+// shared copy-on-write when it went out. The first of them to fault reads
+// it into a frame that keeps the slot (swap_keep(): SWAP_SHARED); the
+// others wait for that read (swap_in_begin()), find the frame through the
+// reverse map and share it again, copy-on-write: one read, one frame. A
+// page no one else names comes back as p's alone, writable.
+//
+// Returns 1 when resolved, 0 when the page is not on swap, -1 when out of
+// memory, -2 when the slot cannot be read.
 static int
 fault_swapin(struct proc *p, uint64 va)
 {
@@ -251,25 +261,37 @@ fault_swapin(struct proc *p, uint64 va)
   if((e & (PTE_V | PTE_SWAP | PTE_U)) != (PTE_SWAP | PTE_U))
     return 0;
   uint64 slot = PTE2SLOT(e);
-  char *mem = user_frame_alloc(va, 1);
-  if(mem == 0)
-    return -1;
-  if(swap_in(slot, (uint64)mem) < 0){
-    kput(mem);
-    return -2;
+  swap_in_begin(slot);
+  enum swap_keep keep = SWAP_SHARED;
+  char *mem = rmap_swapcached(slot, va);
+  if(mem){
+    swap_put(slot);   // the frame holds the page, and keeps a reference of its own
+    vmstat_count(VMSTAT_SWAP_SHARED);
+  } else {
+    mem = user_frame_alloc(va, 1);
+    int r = mem == 0 ? -1 : swap_in(slot, (uint64)mem) < 0 ? -2 : 0;
+    if(r < 0){
+      if(mem)
+        kput(mem);
+      swap_in_end(slot);
+      return r;
+    }
+    // The PTE's slot reference goes to the frame, or is dropped.
+    keep = swap_keep(slot);
+    if(keep != SWAP_DROPPED)
+      pa_to_page((uint64)mem)->u.user.slot = slot + 1;
+    vmstat_count(VMSTAT_SWAP_IN);
   }
   uint64 flags = PTE_FLAGS(e) & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_COW);
-  if(flags & PTE_COW)
+  if(keep == SWAP_SHARED && (flags & (PTE_W | PTE_COW)))
+    flags = (flags | PTE_COW) & ~PTE_W;
+  else if(flags & PTE_COW)
     flags = (flags | PTE_W) & ~PTE_COW;
-  // The PTE's slot reference goes to the frame (a swap cache: a page not
-  // written before its next eviction needs no write), or is dropped.
-  if(swap_keep(slot))
-    pa_to_page((uint64)mem)->u.user.slot = slot + 1;
   acquire(&p->vmlock);
   KASSERT(*pte == e, "fault_swapin: swap PTE of va %p changed under its owner", (void*)va);
   *pte = PA2PTE(mem) | flags | PTE_V;
   release(&p->vmlock);
-  vmstat_count(VMSTAT_SWAP_IN);
+  swap_in_end(slot);  // mapped: a fault waiting for the slot finds the frame
   return 1;
 }
 #else

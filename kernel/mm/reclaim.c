@@ -163,6 +163,33 @@ rmap_pte(struct proc *q, uint64 pa, uint64 va)
   return pte;
 }
 
+// The frame that holds the page of slot in RAM, found through the
+// reverse map: a process that shares the slot brought the page back into
+// a frame that keeps the slot (swap_keep(): SWAP_SHARED) and maps it at
+// the same address va. Returns its address with a reference for the
+// caller, or 0 when no process maps such a frame.
+void *
+rmap_swapcached(uint64 slot, uint64 va)
+{
+  for(struct proc *q = proc; q < &proc[NPROC]; q++){
+    acquire(&q->vmlock);
+    pte_t *pte = q->pagetable ? walk(q->pagetable, va, 0) : 0;
+    if(pte && (*pte & PTE_V) && !fault_zero_frame(PTE2PA(*pte))){
+      struct page *pg = pa_to_page(PTE2PA(*pte));
+      if(pg->u.user.slot == slot + 1){
+        KASSERT((*pte & PTE_W) == 0, "rmap_swapcached: frame %p keeps slot %d, which other "
+                "PTEs name, but pid %d may write it (fault_cow must copy such a frame)",
+                (void*)PTE2PA(*pte), (int)slot, q->pid);
+        page_ref_inc(pg);   // q's mapping holds one: the frame is not going
+        release(&q->vmlock);
+        return (void*)PTE2PA(*pte);
+      }
+    }
+    release(&q->vmlock);
+  }
+  return 0;
+}
+
 // Was the frame pa (at user address va) used since the last look? Clears
 // the accessed bits of all its mappings. No TLB flush: a hart that still
 // caches the translation only delays the next accessed bit, which costs
@@ -241,8 +268,10 @@ flush_harts(uint64 harts)
 // stays (recently used, or no mapping found), -1 when swap is full.
 //
 // A frame that came back from swap and still has that slot (u.user.slot)
-// goes back to it, and is written only if one of its mappings wrote it:
-// no other PTE names such a slot (swap_keep()), so it may be rewritten.
+// goes back to it, and is written only if one of its mappings wrote it.
+// Either no other PTE names such a slot (swap_keep(): SWAP_KEPT), so it
+// may be rewritten, or the frame was never writable (SWAP_SHARED), so it
+// is clean.
 static int
 evict(struct page *pg)
 {
@@ -274,8 +303,10 @@ evict(struct page *pg)
     vmstat_count(VMSTAT_SWAP_OUT);
   } else
     vmstat_count(VMSTAT_SWAP_CLEAN);
-  swap_writing(slot, 0);
+  // Before a fault waiting for the slot goes on, so that it does not
+  // find this frame in RAM through a mapping we could not see.
   pg->u.user.slot = 0;
+  swap_writing(slot, 0);
   if(cached)
     swap_uncache(slot); // the frame's own reference: its PTEs hold theirs
   else

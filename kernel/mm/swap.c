@@ -11,11 +11,17 @@
 //
 // A reclaimer marks a slot "being written" before it changes any PTE to
 // name it, until the page is on the disk: a process that faults on such a
-// PTE meanwhile sleeps in swap_in() until the write is done, so it never
-// reads a slot that does not hold its page yet.
+// PTE meanwhile sleeps in swap_in_begin() until the write is done, so it
+// never reads a slot that does not hold its page yet.
+//
+// A fault marks the slot it brings back "being read" from its lookup until
+// the page is mapped: processes that share the slot and fault on it
+// meanwhile sleep in swap_in_begin(), then find the page in RAM (the frame
+// keeps the slot: swap_keep()) and map that frame, so a shared page is read
+// once, however many processes wait for it.
 //
 // Locking: swap.lock guards the slot counts (struct swapslots) and the
-// slots being written.
+// slots being written or read.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -32,7 +38,8 @@ static struct {
   struct spinlock lock;
   struct swapslots slots;
   uint64 writing[NPROC];  // slot + 1 of each page being written out, 0 = unused entry
-  uint64 ncached;         // slots kept by a frame in RAM (swap_keep), no PTE's
+  uint64 reading[NPROC];  // slot + 1 of each page being brought back, 0 = unused entry
+  uint64 ncached;         // slot references held by frames in RAM (swap_keep)
 } swap = { .lock = { 0, "swap", 0 } };
 
 // Slots on the swap disk and slots in use by pages on swap, not counting
@@ -42,37 +49,41 @@ swap_usage(uint64 *total, uint64 *used)
 {
   acquire(&swap.lock);
   *total = swap.slots.nslots;
-  *used = swap.slots.nused - swap.ncached;
+  // Briefly, while a shared slot's frame is being evicted, two frames may
+  // keep the same slot.
+  *used = swap.slots.nused > swap.ncached ? swap.slots.nused - swap.ncached : 0;
   release(&swap.lock);
 }
 
-// Is slot being written out? Caller holds swap.lock.
+// Is slot in busy (swap.writing or swap.reading)? Caller holds swap.lock.
 static int
-writing_locked(uint64 slot)
+busy_locked(uint64 *busy, uint64 slot)
 {
   for(int i = 0; i < NPROC; i++)
-    if(swap.writing[i] == slot + 1)
+    if(busy[i] == slot + 1)
       return 1;
   return 0;
 }
 
-// Mark slot as being written (on) or written (off), waking whoever waits
-// for it. Caller holds swap.lock.
+// Put slot in busy (on) or take it out (off), waking whoever waits for
+// slots (one process is in at most one swap_out and one swap-in at a
+// time, hence NPROC entries). Caller holds swap.lock.
 static void
-set_writing_locked(uint64 slot, int on)
+set_busy_locked(uint64 *busy, uint64 slot, int on)
 {
   for(int i = 0; i < NPROC; i++){
-    if(on && swap.writing[i] == 0){
-      swap.writing[i] = slot + 1;
+    if(on && busy[i] == 0){
+      busy[i] = slot + 1;
       return;
     }
-    if(!on && swap.writing[i] == slot + 1){
-      swap.writing[i] = 0;
-      wakeup(&swap.writing);
+    if(!on && busy[i] == slot + 1){
+      busy[i] = 0;
+      wakeup(&swap);
       return;
     }
   }
-  panic("swap: %d pages being written at once, more than processes", NPROC + 1);
+  panic("swap: %d slots %s at once, more than processes", NPROC + 1,
+        busy == swap.writing ? "written" : "read");
 }
 
 // Take a free slot, with one reference (the caller's). Returns the slot,
@@ -93,7 +104,7 @@ void
 swap_writing(uint64 slot, int on)
 {
   acquire(&swap.lock);
-  set_writing_locked(slot, on);
+  set_busy_locked(swap.writing, slot, on);
   release(&swap.lock);
 }
 
@@ -156,39 +167,86 @@ swap_out(uint64 slot, uint64 pa)
   return r;
 }
 
-// A page has come back from slot, through the PTE whose reference the
-// caller holds. Keep that reference for the frame (a swap cache: if the
-// page is not written before it is evicted again, it needs no write)
-// when no other PTE names the slot and swap is less than half full, and
-// return 1; else drop it and return 0. A kept slot holds a page that is
-// also in RAM: with swap more than half full, slots are worth more free
-// (Linux frees its swap cache at the same point). Takes swap.lock.
-int
+// A page has come back from slot into a frame, through the PTE whose
+// reference the caller holds. Says what becomes of that reference:
+//   SWAP_SHARED: other PTEs name the slot too. The frame keeps the
+//     reference, so that their faults find the page in RAM (the reverse
+//     map at the page's address, a frame whose u.user.slot is this slot)
+//     and share the frame copy-on-write instead of reading it again.
+//   SWAP_KEPT: no other PTE names it and swap is less than half full. The
+//     frame keeps it (a swap cache: if the page is not written before it
+//     is evicted again, it needs no write). With swap more than half full,
+//     slots are worth more free (Linux frees its swap cache at the same
+//     point).
+//   SWAP_DROPPED: the reference is dropped (and the slot freed).
+// Takes swap.lock.
+enum swap_keep
 swap_keep(uint64 slot)
 {
+  enum swap_keep keep = SWAP_DROPPED;
+
   acquire(&swap.lock);
-  int keep = swapslots_refs(&swap.slots, slot) == 1 && swap.slots.nused < swap.slots.nslots / 2;
-  if(keep)
-    swap.ncached++;
-  else
+  if(swapslots_refs(&swap.slots, slot) > 1)
+    keep = SWAP_SHARED;
+  else if(swap.slots.nused < swap.slots.nslots / 2)
+    keep = SWAP_KEPT;
+  if(keep == SWAP_DROPPED)
     swapslots_put(&swap.slots, slot);
+  else
+    swap.ncached++;
   release(&swap.lock);
   return keep;
 }
 
-// Read slot into the frame at pa, after waiting for the slot's page to be
-// written if a reclaimer is still at it. Sleeps; the caller holds no
-// spinlock and one of the slot's references. Returns 0, or -1 on a disk
-// error.
+// Does frame pg keep a slot that a PTE names too? Then the slot and the
+// frame hold the same page, and the frame must not be written in place
+// (fault_cow() copies it): a process that faults on the slot may map the
+// frame instead of reading the slot. Caller holds a reference to pg.
+int
+swap_frame_shared(struct page *pg)
+{
+  uint64 slot = pg->u.user.slot;
+
+  if(slot == 0)
+    return 0;
+  acquire(&swap.lock);
+  int shared = swapslots_refs(&swap.slots, slot - 1) > 1;
+  release(&swap.lock);
+  return shared;
+}
+
+// Before looking for the page of slot in RAM and reading it: wait while
+// it is being written, or brought back by another fault (which maps it
+// before it is done: the caller then finds it in RAM), and mark it being
+// read. The caller holds one of the slot's references and no spinlock,
+// and ends with swap_in_end(). Sleeps.
+void
+swap_in_begin(uint64 slot)
+{
+  acquire(&swap.lock);
+  KASSERT(swapslots_refs(&swap.slots, slot) > 0, "swap_in_begin: slot %d has no reference",
+          (int)slot);
+  while(busy_locked(swap.writing, slot) || busy_locked(swap.reading, slot))
+    sleep(&swap, &swap.lock);
+  set_busy_locked(swap.reading, slot, 1);
+  release(&swap.lock);
+}
+
+// The page of slot is mapped (or the fault gave up): wake the faults
+// waiting for it. Takes swap.lock.
+void
+swap_in_end(uint64 slot)
+{
+  acquire(&swap.lock);
+  set_busy_locked(swap.reading, slot, 0);
+  release(&swap.lock);
+}
+
+// Read slot into the frame at pa, between swap_in_begin() and
+// swap_in_end(). Sleeps. Returns 0, or -1 on a disk error.
 int
 swap_in(uint64 slot, uint64 pa)
 {
-  acquire(&swap.lock);
-  KASSERT(swapslots_refs(&swap.slots, slot) > 0, "swap_in: slot %d has no reference",
-          (int)slot);
-  while(writing_locked(slot))
-    sleep(&swap.writing, &swap.lock);
-  release(&swap.lock);
   return swap_read(slot, pa);
 }
 

@@ -4,6 +4,12 @@
 #define KERNEL_MM_SWAP_H
 #include "types.h"
 
+struct page;
+
+// What swap_keep() did with a PTE's reference to the slot its page came
+// back from.
+enum swap_keep { SWAP_DROPPED, SWAP_KEPT, SWAP_SHARED };
+
 #define SWAP_DISK 1                    // virtio slot of the swap disk (memlayout.h)
 #define SWAP_SLOTS_PER_CHUNK 4096      // one byte of count per slot: a frame of counts
 #define SWAP_MAXCHUNK 64               // at most 256 Ki slots: a 1 GiB swap disk
@@ -31,7 +37,10 @@ void            swap_writing(uint64 slot, int on);
 void            swap_dup(uint64 slot);
 void            swap_put(uint64 slot);
 int             swap_out(uint64 slot, uint64 pa);
+void            swap_in_begin(uint64 slot);
 int             swap_in(uint64 slot, uint64 pa);
-int             swap_keep(uint64 slot);
+void            swap_in_end(uint64 slot);
+enum swap_keep  swap_keep(uint64 slot);
+int             swap_frame_shared(struct page *pg);
 void            swap_uncache(uint64 slot);
 #endif
