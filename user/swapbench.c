@@ -1,35 +1,55 @@
 // Lab swap: what page replacement costs, measured from user space.
 //
 //   swapbench            run every workload
-//   swapbench NAME       run one (seq-scan, hot-cold, fork-family)
+//   swapbench NAME       run one (seq-scan, hot-fresh, fork-family)
 //
 // Each workload runs in a child of its own and is sized from memstat's
 // total frames, so it exceeds RAM whatever `MEM=` says. After it, one line
 //
-//   swapbench: NAME: fault N swap_in N swap_out N scan N ms N
+//   swapbench: NAME: fault N swap_in N swap_out N swap_clean N scan N ms N
 //
-// gives the vmstat deltas (page faults, pages read from and written to
-// swap, frames the replacement hand looked at) and the emulated time;
-// `swapbench: done` ends the run. tools/bench-swap.py boots the kernel
-// once with the clock and once with reclaim=fifo and prints the two side
-// by side. Emulated time: compare policies within one run.
+// gives the vmstat deltas (page faults, pages read from swap, pages
+// written to swap, pages evicted without a write because their copy on
+// swap was still good, frames the replacement hand looked at) and the
+// emulated time; `swapbench: done` ends the run. tools/bench-swap.py boots
+// the kernel once with the clock and once with reclaim=fifo and prints the
+// two side by side. Emulated time follows the host's load: compare counts.
 //
 // The workloads:
 //   seq-scan     1.5 x RAM written, then read in order twice: a loop
 //                larger than RAM, the worst case of every LRU-like policy.
-//   hot-cold     a hot set of RAM/4 pages read every round while a cold
-//                set of 1.5 x RAM is walked a slice per round: a policy
-//                that sees use keeps the hot set, FIFO throws it out.
+//   hot-fresh    RAM/4 cold pages written once, then a hot set of RAM/4
+//                pages, then 2 x RAM of fresh pages written in chunks of
+//                RAM/64 with the whole hot set read after each chunk (the
+//                pattern of swaptest clock-keeps-hot). A hot page is used
+//                again long before the hand comes back to it, so the
+//                clock keeps it; FIFO evicts the hot set once per RAM's
+//                worth of new pages and reads it all back.
 //   fork-family  a parent writes RAM/2 pages and forks 3 children that
 //                read them all (shared copy-on-write), each also writing
 //                RAM/4 private pages: shared pages compete with private.
+//
+// Why hot-fresh writes cold pages first. The clock needs pages that the
+// hand finds unused. When RAM first fills, every page was used since the
+// hand's last pass (there was none), so one reclaim call clears every
+// accessed bit and then evicts from the front of the list, as FIFO would;
+// so does every second sweep after it, since every page then on the list
+// came in or was used after the sweep before. The cold pages, written
+// first, are what the first such sweep evicts, as a program's input read
+// before it builds its tables would be, and the hot set behind them stays
+// more than a chunk from the front at the later ones. Without them the hot
+// set, mapped first, goes at once, and whether the clock keeps it later
+// depends on where the hand stops within a chunk, that is on the exact
+// number of free frames. (An earlier hot-cold workload walked a cold set
+// already on swap a slice per round: most of its swap-ins were of cold
+// pages, which no policy saves, so it hid the clock's gain.)
 #include "kernel/types.h"
 #include "kernel/memstat.h"
 #include "user/user.h"
 
 #define PGSIZE 4096
 #define SCANS 2              // seq-scan: read passes after the write
-#define HOT_ROUNDS 16        // hot-cold: rounds
+#define FRESH_CHUNKS 128     // hot-fresh: chunks of RAM/64 fresh pages (2 x RAM)
 #define FAMILY 3             // fork-family: children
 #define FAMILY_PASSES 3      // fork-family: passes of each child
 #define MS_PER_TICK 10
@@ -79,17 +99,15 @@ seq_scan(void)
 }
 
 static void
-hot_cold(void)
+hot_fresh(void)
 {
-  uint64 hot = ram / 4, cold = ram + ram / 2;
-  uint64 slice = cold / HOT_ROUNDS;
-  char *h = grow(hot), *c = grow(cold);
+  uint64 cold = ram / 4, hot = ram / 4, chunk = ram / 64;
+  char *c = grow(cold), *h = grow(hot), *f = grow(chunk * FRESH_CHUNKS);
 
-  write_range(h, 0, hot);
   write_range(c, 0, cold);
-  for(int r = 0; r < HOT_ROUNDS; r++){
-    read_range(h, 0, hot);
-    write_range(c, r * slice, (r + 1) * slice);
+  write_range(h, 0, hot);
+  for(uint64 k = 0; k < FRESH_CHUNKS; k++){
+    write_range(f, k * chunk, (k + 1) * chunk);
     read_range(h, 0, hot);
   }
 }
@@ -130,14 +148,14 @@ struct workload {
   void (*fn)(void);
 } workloads[] = {
   { "seq-scan", seq_scan },
-  { "hot-cold", hot_cold },
+  { "hot-fresh", hot_fresh },
   { "fork-family", fork_family },
 };
 #define NWORK (sizeof(workloads) / sizeof(workloads[0]))
 
 static const int shown[] = { VMSTAT_FAULT, VMSTAT_SWAP_IN, VMSTAT_SWAP_OUT,
-                             VMSTAT_RECLAIM_SCAN };
-static char *labels[] = { "fault", "swap_in", "swap_out", "scan" };
+                             VMSTAT_SWAP_CLEAN, VMSTAT_RECLAIM_SCAN };
+static char *labels[] = { "fault", "swap_in", "swap_out", "swap_clean", "scan" };
 #define NSHOWN (sizeof(shown) / sizeof(shown[0]))
 
 // Run workload w in a child and print its line.
@@ -182,7 +200,7 @@ main(int argc, char *argv[])
     ran++;
   }
   if(ran == 0){
-    printf("usage: swapbench [seq-scan|hot-cold|fork-family]\n");
+    printf("usage: swapbench [seq-scan|hot-fresh|fork-family]\n");
     exit(2);
   }
   printf("swapbench: done\n");
