@@ -121,7 +121,11 @@ usertrap(void)
     // handled
   } else if(scause == SCAUSE_INSN_PAGE_FAULT || scause == SCAUSE_LOAD_PAGE_FAULT ||
             scause == SCAUSE_STORE_PAGE_FAULT){
-    fault_user(p, scause, r_stval()); // mm/fault.c: resolves it or kills p
+    uint64 va = r_stval();
+    // As for a system call: resolving a fault may reclaim (lab swap), a
+    // long scan that must not keep the timer from this hart.
+    intr_on();
+    fault_user(p, scause, va); // mm/fault.c: resolves it or kills p
   } else {
     printf("pid %d (%s): %s (scause %p) at pc %p, address %p: killed\n",
            p->pid, p->name, scause_name(scause), (void*)scause,
