@@ -32,7 +32,9 @@ struct buddyinfo {
 };
 
 // Characters of the memmap() system call, one per group of frames: the
-// use most of the group's frames are put to.
+// use most of the group's frames are put to, except MEMMAP_EVICTING,
+// which a group shows as soon as one of its frames is being evicted (a
+// reclaimer holds one frame at a time: by majority it would never show).
 #define MEMMAP_FREE      '.'
 #define MEMMAP_KERNEL    'K'
 #define MEMMAP_PAGETABLE 'P'
@@ -40,6 +42,9 @@ struct buddyinfo {
 #define MEMMAP_RESERVED  'R'
 #define MEMMAP_USED      '#'   // in use, for an allocator that cannot say what for
 #define MEMMAP_SHARED    'S'   // user memory mapped by several processes (lab cow)
+#define MEMMAP_EVICTING  'E'   // a user frame a reclaimer is writing to swap (lab swap)
+#define MEMMAP_SWAPCACHE 'C'   // user memory that keeps its copy on swap: back from
+                               // swap and not written since (lab swap: swap cache)
 
 // What the vmstat() system call reports: events of the memory system since
 // boot, one counter each, indexed by VMSTAT_*. New counters go at the end;

@@ -21,13 +21,16 @@ browser:
 
     tools/memviz.py [--out DIR] [--workload 'PROG ARGS' | --workload NAME]
                     [--interval TICKS] [--zoom] [--kernel-dir TREE]
-                    [--mem 128M] [--cpus 3]
+                    [--mem 128M] [--cpus 3] [--swap 32M] [--kopts OPTS]
     tools/memviz.py --from memwatch.log --out DIR    (draw a saved run)
 
 NAME is one of memwatch's built-in workloads (grow, the default; frag,
-cow, lazy: the pictures of labs buddy, cow and lazy). `make memviz` runs
-it into build/memviz/ (`make memviz WORKLOAD=frag`). The console
-transcript is saved as OUT/memwatch.log.
+cow, lazy, swap: the pictures of labs buddy, cow, lazy and swap). The
+swap workload boots with -m 16M and a 32 MiB swap disk, as lab swap's
+grader does (but three harts), unless told otherwise; the others boot
+without swap.
+`make memviz` runs it into build/memviz/ (`make memviz WORKLOAD=frag`).
+The console transcript is saved as OUT/memwatch.log.
 """
 
 import argparse
@@ -39,20 +42,30 @@ from xml.sax.saxutils import escape
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TICK_HZ = 100          # kernel/param.h
-BUILTIN = ("grow", "frag", "cow", "lazy")   # memwatch -w NAME
+BUILTIN = ("grow", "frag", "cow", "lazy", "swap")   # memwatch -w NAME
+# How the swap workload boots unless told otherwise: with the RAM and swap
+# disk grade-lab-swap.py boots with, so that its streams are larger than
+# RAM, and three harts, as `make qemu`: a page fault runs with interrupts
+# off, so on one hart the hot process could not run while the batch job's
+# fault sweeps the clock, and would lose its pages for want of a turn.
+SWAP_BOOT = {"mem": "16M", "cpus": 3, "swap": "32M"}
 
-# memmap() characters (kernel/memstat.h), their names and colours. Shared
-# and locked have no character yet; they are here for when memmap() draws
-# them.
+# memmap() characters (kernel/memstat.h), their names and colours: swap
+# cache in the colour of swap in the timeline, being evicted in red.
 USES = [(".", "free", "#e9e9e9"), ("K", "kernel", "#3b6fb6"),
         ("P", "page table", "#e08a2c"), ("U", "user", "#4aa35a"),
-        ("S", "shared", "#8a63b8"), ("L", "locked", "#c8413f"),
+        ("S", "shared", "#8a63b8"), ("C", "swap cache", "#17a2b8"),
+        ("E", "being evicted", "#e8202a"),
         ("R", "reserved", "#6b6b6b"), ("#", "in use", "#a07850")]
 CHAR_COLOUR = {c: col for c, _n, col in USES}
 # Colours of timeline series by key; other keys take PALETTE in turn.
 KEY_COLOUR = {"free": "#9a9a9a", "kernel": "#3b6fb6", "pagetable": "#e08a2c",
-              "user": "#4aa35a", "shared": "#8a63b8", "locked": "#c8413f",
-              "reserved": "#6b6b6b", "used": "#a07850", "swapped": "#17a2b8"}
+              "user": "#4aa35a", "shared": "#8a63b8", "reserved": "#6b6b6b",
+              "used": "#a07850", "swapped": "#17a2b8", "swap_used": "#17a2b8",
+              "hot": "#1b5e20", "swap_out": "#17a2b8", "swap_in": "#c2185b",
+              "reclaim_scan": "#222222", "swap_clean": "#7fd3e0"}
+# Keys of sample lines that are sizes, not series: in the title only.
+SIZE_KEYS = ("t", "total", "swap_slots")
 PALETTE = ["#d6336c", "#b8860b", "#6f42c1", "#fd7e14", "#20c997", "#343a40"]
 FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
 
@@ -71,14 +84,21 @@ def parse(text):
 
 
 def parse_all(text):
-    """({kind: [{key: int}]} for the kinds sample, count and orders, and
-    under "zoom" the zoom lines in the form of the maps; the maps) from
-    memwatch output; see parse()."""
-    rows, maps = {"sample": [], "count": [], "orders": [], "zoom": []}, []
+    """({kind: [{key: int}]} for the kinds sample, count and orders, under
+    "zoom" the zoom lines in the form of the maps, under "phase" the
+    phase lines as {"t": int, "name": str}; the maps) from memwatch
+    output; see parse()."""
+    rows = {"sample": [], "count": [], "orders": [], "zoom": [], "phase": []}
+    maps = []
     for line in text.replace("\r", "").split("\n"):
         words = line.strip().split(" ")
         kind = words[0]
-        if kind in rows and kind != "zoom":
+        if kind == "phase":
+            m = FIELD.fullmatch(words[1]) if len(words) > 2 else None
+            if m and m.group(1) == "t":
+                rows[kind].append({"t": int(m.group(2), 0),
+                                   "name": " ".join(words[2:])})
+        elif kind in rows and kind != "zoom":
             d = {}
             for w in words[1:]:
                 m = FIELD.fullmatch(w)
@@ -162,6 +182,30 @@ def nice_step(span, ticks=5):
     return 10 * mag
 
 
+def draw_phases(svg, phases, x_of, y, h, right):
+    """The phase lines of a workload as dashed vertical lines from y down
+    h units, at x_of(t) (None: out of range), each labelled at its top
+    (to its left where it would pass x = right); labels that would run
+    into the one before drop a row."""
+    svg.add('<g class="phases">')
+    ends = []                   # per label row, the x where its last label ends
+    for p in phases:
+        x = x_of(p["t"])
+        if x is None:
+            continue
+        svg.add('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#333" '
+                'stroke-dasharray="4,3" stroke-width="1"/>' % (x, y, x, y + h))
+        width = 6.5 * len(p["name"]) + 4
+        left = x + 1 if x + 1 + width <= right else x - 1 - width
+        row = next((r for r, end in enumerate(ends) if left > end), len(ends))
+        if row == len(ends):
+            ends.append(-math.inf)
+        ends[row] = left + width
+        svg.rect(left, y + 2 + 13 * row, width, 12, "white")
+        svg.text(left + 2, y + 12 + 13 * row, p["name"], size=11, fill="#111")
+    svg.add("</g>")
+
+
 # ---- the map picture ----
 
 def draw_grid(svg, x0, y0, m, label, cell=10, per_row=32):
@@ -186,14 +230,35 @@ def changes(chars):
     return sum(a != b for a, b in zip(chars, chars[1:]))
 
 
-def draw_map(maps, samples, path, zooms=()):
-    """map.svg: snapshots at the busiest sample and at the end, the zoom
-    (one frame a cell) of the most mixed moment, then all samples over
-    time."""
-    busiest = maps[-1]
+def snapshots(maps, samples):
+    """The two maps drawn as grids, with their titles: the busiest moment
+    (least free frames) and the end of the run; on a machine that swaps,
+    instead, a moment with a frame being evicted (the one with the least
+    free frames) and the moment with the most swap cache."""
+    free = {s["t"]: s.get("free", 0) for s in samples}
+
+    def least_free(ms):
+        return min(ms, key=lambda m: free.get(m[0], math.inf))
+
+    first = ("busiest moment", maps[-1])
     if samples:
         top = min(samples, key=lambda s: s.get("free", 0))
-        busiest = min(maps, key=lambda m: abs(m[0] - top["t"]))
+        first = ("busiest moment", min(maps, key=lambda m: abs(m[0] - top["t"])))
+    evicting = [m for m in maps if "E" in m[3]]
+    if evicting:
+        first = ("the clock at work: E, a frame being evicted", least_free(evicting))
+    second = ("end of the run", maps[-1])
+    cached = max(maps, key=lambda m: m[3].count("C"))
+    if "C" in cached[3]:
+        second = ("most swap cache (C)", cached)
+    return first, second
+
+
+def draw_map(maps, samples, path, zooms=(), phases=()):
+    """map.svg: two snapshots (snapshots()), the zoom (one frame a cell)
+    of the most mixed moment, then all samples over time, with frames
+    being evicted drawn at least 3 units tall so that one shows, and the
+    workload's phases."""
     ncell = len(maps[-1][3])
     rows = (ncell + 31) // 32
     n = len(maps)
@@ -208,8 +273,9 @@ def draw_map(maps, samples, path, zooms=()):
     svg.legend(16, 56, [(name, col) for c, name, col in USES
                         if c in present], "legend")
     y = 96
-    bottom = draw_grid(svg, 16, y, busiest, "busiest moment")
-    draw_grid(svg, 460, y, maps[-1], "end of the run")
+    (label1, map1), (label2, map2) = snapshots(maps, samples)
+    bottom = draw_grid(svg, 16, y, map1, label1)
+    draw_grid(svg, 460, y, map2, label2)
     if zooms:
         mixed = max(zooms, key=lambda z: changes(z[3]))
         y = bottom + 36
@@ -231,7 +297,15 @@ def draw_map(maps, samples, path, zooms=()):
                          (i - run_start) * ch + 0.3,
                          CHAR_COLOUR.get(chars[run_start], "black"))
                 run_start = i
+        for i in [i for i, c in enumerate(chars) if c == "E"]:
+            svg.rect(x0 + k * cw, y + i * ch + ch / 2 - max(ch, 3) / 2,
+                     cw + 0.3, max(ch, 3), CHAR_COLOUR["E"])
     svg.add("</g>")
+
+    def column_x(t):
+        k = next((k for k, m in enumerate(maps) if m[0] >= t), None)
+        return None if k is None or t < maps[0][0] else x0 + k * cw
+    draw_phases(svg, phases, column_x, y, strip_h, x0 + n * cw)
     first, group = maps[-1][1], maps[-1][2]
     for frac in (0, 0.25, 0.5, 0.75, 1):
         i = int(frac * (ncell - 1))
@@ -257,7 +331,7 @@ def series_keys(rows):
     keys = []
     for r in rows:
         for k in r:
-            if k not in ("t", "total") and k not in keys:
+            if k not in SIZE_KEYS and k not in keys:
                 keys.append(k)
     return keys
 
@@ -269,12 +343,30 @@ def order_colour(k, n=11):
     return "#%02x%02x%02x" % (int(r), int(g), int(b))
 
 
-def plot_panel(svg, x0, y0, w, h, rows, keys, ylabel, values, colours=None):
-    """A line chart of values(row, key) over rows' t, with axes, grid and
-    a legend under it (colours: {key: colour} to override the defaults).
+def peak_cap(rows, keys):
+    """A round value to cut the y axis at when a few peaks of rows' keys
+    would flatten everything else (more than 1.5 times three times the
+    90th percentile of the values above 0), else None."""
+    vals = sorted(r.get(k, 0) for r in rows for k in keys if r.get(k, 0) > 0)
+    if len(vals) < 10:
+        return None
+    cap = nice_step(3 * vals[len(vals) * 9 // 10], 1)    # rounded up
+    return cap if vals[-1] > 1.5 * cap else None
+
+
+def plot_panel(svg, x0, y0, w, h, rows, keys, ylabel, values, colours=None,
+               phases=(), cut=None):
+    """A line chart of values(row, key) over rows' t, with axes, grid,
+    the phases of the workload and a legend under it (colours: {key:
+    colour} to override the defaults; cut: no value drawn above it).
     Returns the y below the panel."""
     t0 = rows[0]["t"]
     tspan = max(1, rows[-1]["t"] - t0)
+    if cut is not None:
+        uncut = values
+
+        def values(r, k):
+            return min(uncut(r, k), cut)
     ymax = max([values(r, k) for r in rows for k in keys] + [1])
     ystep = nice_step(ymax)
     ytop = ystep * (int(ymax / ystep) + 1)
@@ -308,15 +400,22 @@ def plot_panel(svg, x0, y0, w, h, rows, keys, ylabel, values, colours=None):
         svg.add('<polyline class="series" data-key="%s" points="%s" '
                 'fill="none" stroke="%s" stroke-width="2"/>'
                 % (escape(k), pts, colours[k]))
+    t1 = rows[-1]["t"]
+    draw_phases(svg, phases, lambda t: x0 + (t - t0) / tspan * w
+                if t0 <= t <= t1 else None, y0, h, x0 + w)
     last = svg.legend(x0, y0 + h + 40, [(k, colours[k]) for k in keys], "legend")
     return last + 20
 
 
-def draw_timeline(samples, counts, path, orders=()):
+def draw_timeline(samples, counts, path, orders=(), phases=(), note=""):
     """timeline.svg: the sample keys in frames (free, which dwarfs the
-    others, only in the title); rates of the count keys that moved; the
-    free frames per block order of orders lines."""
-    keys = [k for k in series_keys(samples) if k != "free"]
+    others, only in the title, unless the machine swaps: then free is the
+    reserve the reclaimer keeps, and the point); rates of the count keys
+    that moved, those of swap (swap_*) in a panel of their own; the free
+    frames per block order of orders lines; the workload's phases on
+    every panel; a note (such as the kernel options) under the title."""
+    slots = max(s.get("swap_slots", 0) for s in samples)
+    keys = [k for k in series_keys(samples) if k != "free" or slots]
     total = samples[-1].get("total")
     free = [s["free"] for s in samples if "free" in s]
     rates = []
@@ -325,20 +424,34 @@ def draw_timeline(samples, counts, path, orders=()):
         rates.append(dict({k: (b.get(k, 0) - a.get(k, 0)) / dt
                            for k in b if k != "t"}, t=b["t"]))
     moved = [k for k in series_keys(rates) if any(r.get(k) for r in rates)]
+    swapping = [k for k in moved if k.startswith("swap_")]
+    moved = [k for k in moved if k not in swapping]
     h = 300
-    panels = 1 + bool(moved) + (len(orders) >= 2)
+    panels = 1 + bool(moved) + bool(swapping) + (len(orders) >= 2)
     svg = Svg(1000, 60 + (h + 100) * panels,
               "Frames in use over time%s" % (
                   " (of %d = %s; free: least %d, at the end %d)"
                   % (total, kib(total * 4096), min(free), free[-1])
                   if total and free else ""))
+    swap = ("Swap disk: %d slots (%s); swap_used: slots holding a page that "
+            "is not in RAM" % (slots, kib(slots * 4096))) if slots else ""
+    if note or swap:
+        svg.text(16, 48, ". ".join(x for x in (note, swap) if x), size=12)
     y = plot_panel(svg, 90, 60, 860, h, samples, keys, "frames",
-                   lambda r, k: r.get(k, 0))
-    if moved:
-        svg.text(16, y + 26, "Event rates (per second, from count lines)",
-                 size=14, weight="bold")
-        y = plot_panel(svg, 90, y + 40, 860, h, rates, moved, "events / s",
-                       lambda r, k: r.get(k, 0))
+                   lambda r, k: r.get(k, 0), phases=phases)
+    for title, ks in (("Event rates (per second, from count lines)", moved),
+                      ("Swap traffic (pages per second): out = written, "
+                       "clean = evicted with no write, in = read back",
+                       swapping)):
+        if ks:
+            cap = peak_cap(rates, ks)
+            if cap:
+                top = max(ks, key=lambda k: max(r.get(k, 0) for r in rates))
+                title += "; cut at %g (%s peaks at %d)" % (
+                    cap, top, max(r.get(top, 0) for r in rates))
+            svg.text(16, y + 26, title, size=14, weight="bold")
+            y = plot_panel(svg, 90, y + 40, 860, h, rates, ks, "events / s",
+                           lambda r, k: r.get(k, 0), phases=phases, cut=cap)
     if len(orders) >= 2:
         keys = series_keys(orders)
         top = keys[-1]           # the largest blocks hold most free frames
@@ -347,7 +460,8 @@ def draw_timeline(samples, counts, path, orders=()):
                  size=14, weight="bold")
         plot_panel(svg, 90, y + 40, 860, h, orders, keys[:-1], "free frames",
                    lambda r, k: r.get(k, 0),
-                   {k: order_colour(i, len(keys)) for i, k in enumerate(keys)})
+                   {k: order_colour(i, len(keys)) for i, k in enumerate(keys)},
+                   phases=phases)
     svg.save(path)
 
 
@@ -363,13 +477,34 @@ def memwatch_command(interval, workload, zoom=False):
     return ("memwatch -i %d %s%s" % (interval, "-z " if zoom else "", work)).strip()
 
 
+def size_bytes(size):
+    """Bytes of a size written as QEMU's -m takes it: 32M, 1G, 4096K, or
+    plain bytes; 0 for "0"."""
+    m = re.fullmatch(r"(\d+)([KMG]?)", str(size).upper())
+    if not m:
+        raise ValueError("not a size: %r" % size)
+    return int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30}[m.group(2)]
+
+
+def boot_settings(args):
+    """(cpus, mem, swap disk bytes) of the boot: the options given, else
+    SWAP_BOOT for the swap workload, else 3 harts, 128M and no swap."""
+    plain = {"mem": "128M", "cpus": 3, "swap": "0"}
+    default = SWAP_BOOT if args.workload == "swap" else plain
+    pick = {k: default[k] if getattr(args, k) is None else getattr(args, k)
+            for k in default}
+    return int(pick["cpus"]), pick["mem"], size_bytes(pick["swap"])
+
+
 def run_memwatch(args):
     """Boot, run memwatch, return the console transcript."""
     sys.path.insert(0, os.path.join(ROOT, "grade"))
     from qemu import PROMPT, Qemu, scaled
     tree = os.path.abspath(args.kernel_dir)
     cmd = memwatch_command(args.interval, args.workload, args.zoom)
-    with Qemu(cpus=args.cpus, mem=args.mem,
+    cpus, mem, swap = boot_settings(args)
+    with Qemu(cpus=cpus, mem=mem, kopts=args.kopts,
+              disks=[swap] if swap else [],
               kernel=os.path.join(tree, "kernel", "kernel"),
               fsimg=os.path.join(tree, "fs.img")) as q:
         q.expect(PROMPT, timeout=scaled(60))
@@ -390,8 +525,12 @@ def main(argv=None):
     ap.add_argument("--zoom", action="store_true", help="also draw the most "
                     "mixed 256 frames one by one (memwatch -z; on for frag)")
     ap.add_argument("--kernel-dir", default=ROOT)
-    ap.add_argument("--mem", default="128M")
-    ap.add_argument("--cpus", type=int, default=3)
+    ap.add_argument("--mem", help="RAM (-m): 128M, or 16M for swap")
+    ap.add_argument("--cpus", type=int, help="harts: 3")
+    ap.add_argument("--swap", help="size of a swap disk: 0 (none), or 32M "
+                    "for swap")
+    ap.add_argument("--kopts", default="", help="kernel options (-append), "
+                    "e.g. reclaim=fifo; named under the timeline's title")
     ap.add_argument("--timeout", type=int, default=300)
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -408,9 +547,11 @@ def main(argv=None):
         print("memviz: too few samples (%d samples, %d maps) to draw"
               % (len(samples), len(maps)), file=sys.stderr)
         return 1
-    draw_map(maps, samples, os.path.join(args.out, "map.svg"), rows["zoom"])
+    draw_map(maps, samples, os.path.join(args.out, "map.svg"), rows["zoom"],
+             rows["phase"])
     draw_timeline(samples, counts, os.path.join(args.out, "timeline.svg"),
-                  rows["orders"])
+                  rows["orders"], rows["phase"],
+                  "Kernel options: " + args.kopts if args.kopts else "")
     print("memviz: %d samples over %.2f s -> %s/map.svg, %s/timeline.svg" % (
         len(samples), (samples[-1]["t"] - samples[0]["t"]) / TICK_HZ,
         args.out, args.out))

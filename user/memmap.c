@@ -6,7 +6,8 @@
 //
 // Each line shows 64 groups and starts with the physical address of its
 // first frame (RAM starts at KERNBASE on QEMU's virt machine). A group's
-// character is the use most of its frames are put to (kernel/memstat.h):
+// character is the use most of its frames are put to, or E when one of
+// them is being evicted (kernel/memstat.h):
 //
 //   0x80000000 RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR
 //   0x80400000 RRRRRRRRRRKKKPPKU...............................................
@@ -80,10 +81,10 @@ main(int argc, char *argv[])
     line[n] = 0;
     printf("0x%lx %s\n", (uint64)KERNBASE + first * group * PGSIZE, line);
   }
-  printf("legend: %c free, %c kernel, %c page table, %c user, %c shared, %c reserved, %c in use;"
-         " 1 char = %lu frame%s (%lu KiB)\n",
+  printf("legend: %c free, %c kernel, %c page table, %c user, %c shared, %c swap cache,"
+         " %c being evicted, %c reserved, %c in use; 1 char = %lu frame%s (%lu KiB)\n",
          MEMMAP_FREE, MEMMAP_KERNEL, MEMMAP_PAGETABLE, MEMMAP_USER, MEMMAP_SHARED,
-         MEMMAP_RESERVED, MEMMAP_USED, group, group == 1 ? "" : "s",
-         group * PGSIZE / 1024);
+         MEMMAP_SWAPCACHE, MEMMAP_EVICTING, MEMMAP_RESERVED, MEMMAP_USED, group,
+         group == 1 ? "" : "s", group * PGSIZE / 1024);
   exit(0);
 }

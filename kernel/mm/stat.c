@@ -10,8 +10,9 @@
 // bitmap of lab frames' starter and over the full frame array.
 //
 // Locking: the reports take kmem.lock (kalloc_lock()) while they read
-// records; the counters are atomic, so no lock; commit.lock guards the
-// commit count and is taken before kmem.lock.
+// records (the memory map reads the reclaim state of user frames without
+// lru.lock: map_swap_state()); the counters are atomic, so no lock;
+// commit.lock guards the commit count and is taken before kmem.lock.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -166,38 +167,75 @@ kbuddyinfo(struct buddyinfo *bi)
   return r;
 }
 
-// What the memory map shows of the frame at pa: its use, or PG_SHARED_MAP
-// for user memory with more than one reference (mapped by several
-// processes). Caller holds kmem.lock.
-#define PG_SHARED_MAP (1 << 15)
+// What the memory map shows of a frame beyond its use: states of user
+// frames, in bits that no PG_* use takes.
+#define MAP_SHARED    (1 << 15)  // mapped by several processes (lab cow)
+#define MAP_EVICTING  (1 << 14)  // isolated by a reclaimer, on its way to swap (lab swap)
+#define MAP_SWAPCACHE (1 << 13)  // keeps the swap slot it came back from (lab swap)
+
+#ifdef SOL_FRAMES
+// The swap state of the user frame pg: MAP_EVICTING, MAP_SWAPCACHE, or
+// PG_USER for neither. The caller holds only kmem.lock, while pg->lru
+// changes under lru.lock and u.user.slot under its owner; taking
+// lru.lock here would invert the lock order (lru.lock comes before
+// kmem.lock), so both are read unlocked, like the atomic refcount. The
+// records live as long as the machine, so the reads are safe; but a frame
+// drawn E or C may have left that state a moment later: a map is a
+// snapshot for humans, and may be slightly stale.
+static int
+map_swap_state(struct page *pg)
+{
+  if(__atomic_load_n(&pg->lru, __ATOMIC_RELAXED) & PGL_ISOLATED)
+    return MAP_EVICTING;
+  return pg->u.user.slot ? MAP_SWAPCACHE : PG_USER;
+}
+#else
+// The swap state of the user frame pg: none while struct page is yours
+// to design (lab frames).
+static int
+map_swap_state(struct page *pg)
+{
+  return PG_USER;
+}
+#endif
+
+// What the memory map shows of the frame at pa: its use, or for user
+// memory MAP_EVICTING, MAP_SHARED or MAP_SWAPCACHE (in that order, when
+// several hold). Caller holds kmem.lock.
 static int
 map_use_locked(uint64 pa)
 {
   int use = kalloc_frame_use_locked(pa);
   struct page *pg;
 
-  if(use == PG_USER && (pg = pa_to_page(pa)) != 0 && page_refcount(pg) > 1)
-    return PG_SHARED_MAP;
-  return use;
+  if(use != PG_USER || (pg = pa_to_page(pa)) == 0)
+    return use;
+  int swap = map_swap_state(pg);
+  if(swap != MAP_EVICTING && page_refcount(pg) > 1)
+    return MAP_SHARED;
+  return swap;
 }
 
 // The memmap() character (memstat.h) of the n frames from pa on: the use
 // most of them are put to (a use of 0 means "in use, purpose unknown", as
-// a bitmap reports). Frames past the end of RAM do not count. Caller holds
-// kmem.lock.
+// a bitmap reports), or MEMMAP_EVICTING if any of them is being evicted.
+// Frames past the end of RAM do not count. Caller holds kmem.lock.
 static char
 memmap_char_locked(uint64 pa, uint64 n)
 {
   static const struct { int use; char c; } chars[] = {
     { PG_FREE, MEMMAP_FREE }, { PG_RESERVED, MEMMAP_RESERVED },
     { PG_KERNEL, MEMMAP_KERNEL }, { PG_PAGETABLE, MEMMAP_PAGETABLE },
-    { PG_USER, MEMMAP_USER }, { PG_SHARED_MAP, MEMMAP_SHARED }, { 0, MEMMAP_USED },
+    { PG_USER, MEMMAP_USER }, { MAP_SHARED, MEMMAP_SHARED },
+    { MAP_SWAPCACHE, MEMMAP_SWAPCACHE }, { 0, MEMMAP_USED },
   };
   uint64 seen[NELEM(chars)] = {0};
   int best = 0;
 
   for(uint64 i = 0; i < n && pa + i * PGSIZE < ram_top; i++){
     int use = map_use_locked(pa + i * PGSIZE);
+    if(use == MAP_EVICTING)
+      return MEMMAP_EVICTING;
     for(int c = 0; c < NELEM(chars); c++)
       if(chars[c].use == use)
         seen[c]++;

@@ -8,9 +8,16 @@
 - drawing a made-up run: both SVGs are well-formed XML and hold their
   parts (titles, legend entries for the uses present, one grid cell per
   map character, one line per key, the rate panel only with count lines);
+- the memmap() characters: every one kernel/memstat.h defines has a
+  colour and name in memviz and a place in user/memmap.c's legend;
+- lab swap's picture from a made-up run: map lines with frames being
+  evicted (E) and swap cache (C) are kept, the grids show those moments,
+  free and swap_used are plotted, swap_slots is not, swap traffic has its
+  own panel, phase lines mark every panel; how the swap workload boots;
 - a real run (unless --no-boot): boots the kernel, runs memwatch with its
   default workload, and checks that the pictures show memory being used
-  and given back.
+  and given back; then the swap workload on a machine with a swap disk:
+  pages go to swap, frames are seen being evicted and in the swap cache.
 
     python3 tests/memviz/test_memviz.py [--no-boot]
 
@@ -19,6 +26,7 @@ Prints `NAME: OK` or `NAME: FAIL why` per check, then `N passed, N failed`.
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
@@ -177,6 +185,99 @@ def test_zoom(out):
               str(t))
 
 
+def test_legends():
+    with open(os.path.join(ROOT, "kernel", "memstat.h")) as f:
+        defined = dict(re.findall(r"#define\s+(MEMMAP_\w+)\s+'(.)'", f.read()))
+    check("legend/memstat-defines", {"MEMMAP_SWAPCACHE", "MEMMAP_EVICTING"}
+          <= set(defined), str(defined))
+    missing = sorted(c for c in defined.values() if c not in memviz.CHAR_COLOUR)
+    check("legend/memviz-knows-every-char", not missing,
+          "memviz.USES has no entry for %s" % missing)
+    with open(os.path.join(ROOT, "user", "memmap.c")) as f:
+        src = f.read()
+    legend = re.search(r'printf\("legend:(.*?)\);', src, re.S)
+    missing = sorted(n for n in defined if not legend or n not in legend.group(1))
+    check("legend/memmap-prints-every-char", not missing,
+          "user/memmap.c's legend leaves out %s" % missing)
+
+
+SWAPLOG = """sample t=10 total=1024 free=900 user=20 reserved=100 swap_slots=2048 swap_used=0 hot=0
+map t=10 first=0x80000000 group=64 RR.U............
+count t=10 fault=0 swap_in=0 swap_out=0 reclaim_scan=0 swap_clean=0
+phase t=12 1 hot set
+phase t=15 3 stream
+sample t=20 total=1024 free=32 user=890 reserved=100 swap_slots=2048 swap_used=300 hot=200
+map t=20 first=0x80000000 group=64 RRUUUUUEUUUUUUUU
+count t=20 fault=500 swap_in=0 swap_out=300 reclaim_scan=900 swap_clean=0
+phase t=25 5 read cold
+sample t=30 total=1024 free=400 user=500 reserved=100 swap_slots=2048 swap_used=20 hot=200
+map t=30 first=0x80000000 group=64 RRUUCCCC........
+count t=30 fault=800 swap_in=280 swap_out=300 reclaim_scan=900 swap_clean=0
+sample t=40 total=1024 free=36 user=886 reserved=100 swap_slots=2048 swap_used=500 hot=200
+map t=40 first=0x80000000 group=64 RRUUUCCUUUUUUUUU
+count t=40 fault=1300 swap_in=280 swap_out=500 reclaim_scan=1500 swap_clean=250
+memwatch: done
+"""
+
+
+def test_swap(out):
+    rows, maps = memviz.parse_all(SWAPLOG)
+    check("swap/maps-with-E-and-C-kept", [m[0] for m in maps] == [10, 20, 30, 40],
+          str([m[0] for m in maps]))
+    check("swap/phases", [(p["t"], p["name"]) for p in rows["phase"]] == [
+        (12, "1 hot set"), (15, "3 stream"), (25, "5 read cold")], str(rows["phase"]))
+    path = os.path.join(out, "swap-map.svg")
+    memviz.draw_map(maps, rows["sample"], path, rows["zoom"], rows["phase"])
+    root = svg_root(path, "swap/map-well-formed")
+    if root is not None:
+        t = texts(root)
+        check("swap/grid-clock-at-work", any(s.startswith(
+            "the clock at work: E, a frame being evicted (t = 0.20 s)") for s in t), str(t))
+        check("swap/grid-most-swap-cache", any(s.startswith(
+            "most swap cache (C) (t = 0.30 s)") for s in t), str(t))
+        legend = [x.text for g in root.iter(NS + "g") if g.get("class") == "legend"
+                  for x in g.iter(NS + "text")]
+        check("swap/map-legend", "swap cache" in legend and "being evicted" in legend,
+              str(legend))
+        red = memviz.CHAR_COLOUR["E"]
+        strip = [g for g in root.iter(NS + "g") if g.get("class") == "strip"]
+        check("swap/strip-shows-evicting", strip and any(
+            r.get("fill") == red and float(r.get("height")) >= 3
+            for r in strip[0].iter(NS + "rect")), "no E cell in the strip")
+        labels = [x.text for g in root.iter(NS + "g") if g.get("class") == "phases"
+                  for x in g.iter(NS + "text")]
+        check("swap/map-phases", labels == ["1 hot set", "3 stream", "5 read cold"],
+              str(labels))
+    path = os.path.join(out, "swap-timeline.svg")
+    memviz.draw_timeline(rows["sample"], rows["count"], path, rows["orders"],
+                         rows["phase"], "Kernel options: reclaim=fifo")
+    root = svg_root(path, "swap/timeline-well-formed")
+    if root is not None:
+        keys = [p.get("data-key") for p in root.iter(NS + "polyline")]
+        check("swap/timeline-keys", keys == [
+            "free", "user", "reserved", "swap_used", "hot", "fault", "reclaim_scan",
+            "swap_in", "swap_out", "swap_clean"], str(keys))
+        t = texts(root)
+        check("swap/timeline-note-and-swap-disk", any(s.startswith(
+            "Kernel options: reclaim=fifo. Swap disk: 2048 slots (8 MiB)") for s in t),
+            str(t[:3]))
+        check("swap/timeline-swap-panel", any(s.startswith("Swap traffic") for s in t), "")
+        phases = [len(list(g.iter(NS + "line"))) for g in root.iter(NS + "g")
+                  if g.get("class") == "phases"]
+        check("swap/timeline-phases-on-every-panel", phases == [3, 1, 1],
+              "phase lines per panel: %s (the rates begin at t=20)" % phases)
+    args = memviz.argparse.Namespace
+    check("swap/boot-settings",
+          memviz.boot_settings(args(workload="swap", mem=None, cpus=None, swap=None))
+          == (3, "16M", 32 << 20)
+          and memviz.boot_settings(args(workload="swap", mem="32M", cpus=1, swap="64M"))
+          == (1, "32M", 64 << 20)
+          and memviz.boot_settings(args(workload="cow", mem=None, cpus=None, swap=None))
+          == (3, "128M", 0)
+          and memviz.memwatch_command(10, "swap") == "memwatch -i 10 -w swap",
+          memviz.memwatch_command(10, "swap"))
+
+
 def test_boot(out):
     rc = memviz.main(["--out", out])
     check("boot/memviz-runs", rc == 0, "status %d" % rc)
@@ -195,6 +296,27 @@ def test_boot(out):
         svg_root(os.path.join(out, name), "boot/%s-well-formed" % name)
 
 
+def test_boot_swap(out):
+    rc = memviz.main(["--out", out, "--workload", "swap"])
+    check("boot-swap/memviz-runs", rc == 0, "status %d" % rc)
+    if rc:
+        return
+    with open(os.path.join(out, "memwatch.log")) as f:
+        rows, maps = memviz.parse_all(f.read())
+    samples = rows["sample"]
+    used = [s.get("swap_used", 0) for s in samples]
+    # At the end only pages of init and sh may stay on swap.
+    check("boot-swap/pages-on-swap-and-back", max(used) > 0 and used[-1] < max(used) / 10,
+          "swap_used over time: %s" % used)
+    check("boot-swap/hot-watched", any(s.get("hot", 0) > 0 for s in samples), "")
+    check("boot-swap/evicting-on-map", any("E" in m[3] for m in maps),
+          "no map shows a frame being evicted")
+    check("boot-swap/swap-cache-on-map", any("C" in m[3] for m in maps),
+          "no map shows a frame in the swap cache")
+    check("boot-swap/every-phase", [p["name"][0] for p in rows["phase"]]
+          == list("12345678"), str(rows["phase"]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--no-boot", action="store_true")
@@ -204,8 +326,11 @@ def main():
         test_draw(out)
         test_orders(out)
         test_zoom(out)
+        test_legends()
+        test_swap(out)
         if not args.no_boot:
             test_boot(os.path.join(out, "boot"))
+            test_boot_swap(os.path.join(out, "boot-swap"))
     passed = sum(RESULTS)
     print("%d passed, %d failed" % (passed, len(RESULTS) - passed))
     return 0 if passed == len(RESULTS) else 1
