@@ -32,7 +32,8 @@ POLICIES = [  # (column title, kernel options)
     ("fifo", "reclaim=fifo"),
     ("clock", ""),
 ]
-FIGURES = ["fault", "swap_in", "swap_out", "swap_clean", "scan", "ms"]
+FIGURES = ["fault", "swap_in", "swap_shared", "swap_out", "swap_clean", "scan",
+           "ms"]
 
 
 def run_bench(tree, kopts, mem, swap_mib, cpus, timeout):
