@@ -28,9 +28,13 @@
 #define BUG_FREE_COUNTER 0
 #endif
 
-// A bug a student may write in lab swap: the clock never sees a page as used.
+// Bugs a student may write in lab swap: the clock never sees a page as used ...
 #ifndef BUG_CLOCK_FIFO
 #define BUG_CLOCK_FIFO 0    // rmap_referenced() ignores PTE_A: the clock is FIFO
+#endif
+// ... and: a fault on a shared page on swap never finds it in RAM.
+#ifndef BUG_SWAP_REREAD
+#define BUG_SWAP_REREAD 0   // rmap_swapcached() finds nothing: every sharer reads its own copy
 #endif
 
 // BUG_KFREE_LEAK: true for every 16th call, made by the allocator's free

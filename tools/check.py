@@ -118,6 +118,8 @@ SELF_CHECKS = [
               ["usertests-free"]),
     SelfCheck("grade-lab-swap.py", "bug-clock-fifo", ["BUG=clock-fifo"],
               ["clock-keeps-hot"], must_say=[r"second chance", r"rmap_referenced"]),
+    SelfCheck("grade-lab-swap.py", "bug-swap-reread", ["BUG=swap-reread"],
+              ["shared-one-read"], must_say=[r"read once", r"rmap_swapcached"]),
 ]
 
 # What `make` builds besides the kernel, in the order it builds it: a

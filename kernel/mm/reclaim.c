@@ -171,7 +171,7 @@ rmap_pte(struct proc *q, uint64 pa, uint64 va)
 void *
 rmap_swapcached(uint64 slot, uint64 va)
 {
-  for(struct proc *q = proc; q < &proc[NPROC]; q++){
+  for(struct proc *q = proc; q < &proc[NPROC] && !BUG_SWAP_REREAD; q++){
     acquire(&q->vmlock);
     pte_t *pte = q->pagetable ? walk(q->pagetable, va, 0) : 0;
     if(pte && (*pte & PTE_V) && !fault_zero_frame(PTE2PA(*pte))){
