@@ -9,7 +9,12 @@ each, and prints per workload the page faults, swap-ins, swap-outs, clean
 evictions (no write: the copy on swap was still good), frames scanned and
 the emulated time side by side. The workloads (a sequential scan larger
 than RAM, a hot set read between chunks of fresh pages, a fork family
-sharing pages) are described in user/swapbench.c. Asserts nothing:
+sharing pages) are described in user/swapbench.c.
+
+Then the swap throughput: the MiB/s each workload wrote and read (pages
+moved over its elapsed time, faults and scans included), next to the raw
+speed of the same disk through the same driver, which the kernel option
+swapbench measures at boot in the same QEMU (kernel/mm/swap.c). Asserts nothing:
 numbers from QEMU, good for comparing the two policies within one run;
 the emulated time follows the host's load.
 
@@ -29,15 +34,18 @@ from gradebuild import make  # noqa: E402
 from qemu import PROMPT, Qemu  # noqa: E402
 
 POLICIES = [  # (column title, kernel options)
-    ("fifo", "reclaim=fifo"),
-    ("clock", ""),
+    ("fifo", "reclaim=fifo swapbench"),
+    ("clock", "swapbench"),
 ]
+RAW_RE = re.compile(r"(?m)^bench: swap-raw-(write|read): \d+ pages, \d+ us/page, "
+                    r"(\d+) KiB/s$")
 FIGURES = ["fault", "swap_in", "swap_shared", "swap_out", "swap_clean", "scan",
            "ms"]
 
 
 def run_bench(tree, kopts, mem, swap_mib, cpus, timeout):
-    """Boot tree's kernel with kopts, run swapbench; returns its output."""
+    """Boot tree's kernel with kopts, run swapbench; returns the console
+    output from the boot on (the raw disk figures come before the prompt)."""
     with tempfile.TemporaryFile() as log:
         q = Qemu(cpus=cpus, mem=mem, kopts=kopts, disks=[swap_mib << 20],
                  kernel=os.path.join(tree, "kernel", "kernel"),
@@ -45,10 +53,9 @@ def run_bench(tree, kopts, mem, swap_mib, cpus, timeout):
         try:
             q.start()
             q.expect(PROMPT, 120)
-            start = q.mark()
             q.send("swapbench")
             q.expect(re.compile(r"(?m)^swapbench: done$"), timeout)
-            return q.text_since(start)
+            return q.transcript
         finally:
             q.close()
 
@@ -61,7 +68,31 @@ def parse(out):
         pairs = re.findall(r"(\w+) (\d+)", m.group(2))
         res[m.group(1)] = ({k: int(v) for k, v in pairs}
                            if not m.group(2).startswith("failed") else None)
+    for m in RAW_RE.finditer(out):
+        res["raw-" + m.group(1)] = int(m.group(2)) / 1024.0
     return res
+
+
+def mib_per_s(pages, ms):
+    """Pages of 4 KiB moved in ms milliseconds, in MiB/s."""
+    return pages / 256.0 / (ms / 1000.0) if ms else 0.0
+
+
+def print_throughput(results):
+    """Each workload's swap MiB/s (out, in) next to the raw disk's."""
+    print()
+    print("swap throughput, MiB/s (workload: pages moved / its elapsed time)")
+    print("%-24s %12s %12s" % ("", "fifo", "clock"))
+    for what in ("write", "read"):
+        cells = ["%.1f" % r["raw-" + what] if "raw-" + what in r else "-"
+                 for r in results]
+        print("%-24s %12s %12s" % ("raw disk " + what, *cells))
+    names = [n for n in results[0] if not n.startswith("raw-")]
+    for n in names:
+        for label, f in (("out", "swap_out"), ("in", "swap_in")):
+            cells = ["%.1f" % mib_per_s(r[n][f], r[n]["ms"])
+                     if isinstance(r.get(n), dict) else "-" for r in results]
+            print("%-24s %12s %12s" % ("%s %s" % (n, label), *cells))
 
 
 def main():
@@ -81,7 +112,7 @@ def main():
                for _, kopts in POLICIES]
     names = []
     for r in results:
-        names += [n for n in r if n not in names]
+        names += [n for n in r if n not in names and not n.startswith("raw-")]
     print("page replacement, -m %s -smp %d, %d MiB swap (emulated time)"
           % (args.mem, args.cpus, args.swap))
     print("%-24s %12s %12s %10s" % ("", "fifo", "clock", "fifo/clock"))
@@ -92,6 +123,7 @@ def main():
             ratio = "%.2fx" % (a / b) if a is not None and b else "-"
             print("%-24s %12s %12s %10s" % ("%s %s" % (n, f), cells[0],
                                             cells[1], ratio))
+    print_throughput(results)
 
 
 if __name__ == "__main__":
