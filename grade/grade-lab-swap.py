@@ -118,7 +118,7 @@ SWAPTESTS = [
      "Four processes read the same swapped shared pages: one read each."),
     ("shared-write-private", 5, True,
      "a write to a frame whose slot other swap PTEs still name goes to a "
-     "copy (fault_cow copies when swap_frame_shared), so the others read "
+     "copy (fault_cow copies when swap_slot_shared), so the others read "
      "the page as it went out",
      "The first sharer back writes; the others read the old contents."),
 ]

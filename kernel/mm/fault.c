@@ -173,7 +173,7 @@ fault_lazy(struct proc *p, uint64 va, enum fault_access access)
 // forking, and p is busy here), so taking the frame back is safe, unless
 // the frame keeps a swap slot that other PTEs name (lab swap): their
 // faults would map the frame in place of the slot's page, so it is
-// copied like a shared one (swap_frame_shared()). A count
+// copied like a shared one (swap_slot_shared()). A count
 // above 1 may drop while we copy (the other holder writes or exits): then
 // both end with a copy of their own and the last kput() frees the
 // original, or the other one finds a count of 1 and takes the original
@@ -193,14 +193,15 @@ fault_cow(struct proc *p, uint64 va, enum fault_access access)
   }
   pte_t e = *pte;
   uint64 pa = PTE2PA(e);
-  if(page_refcount(pa_to_page(pa)) == 1 && !swap_frame_shared(pa_to_page(pa))){
+  struct page *pg = pa_to_page(pa);
+  if(page_refcount(pg) == 1 && !(pg->u.user.slot && swap_slot_shared(pg->u.user.slot - 1))){
     *pte = (e | PTE_W) & ~PTE_COW;
     sfence_vma();
     release(&p->vmlock);
     vmstat_count(VMSTAT_COW_REUSE);
     return 1;
   }
-  page_ref_inc(pa_to_page(pa));
+  page_ref_inc(pg);
   release(&p->vmlock);
 
   char *mem = user_frame_alloc(va, 1);

@@ -198,19 +198,15 @@ swap_keep(uint64 slot)
   return keep;
 }
 
-// Does frame pg keep a slot that a PTE names too? Then the slot and the
-// frame hold the same page, and the frame must not be written in place
-// (fault_cow() copies it): a process that faults on the slot may map the
-// frame instead of reading the slot. Caller holds a reference to pg.
+// Does a PTE name slot, besides the frame that keeps it (swap_keep())?
+// Then the slot and that frame hold the same page, and the frame must not
+// be written in place (fault_cow() copies it): a process that faults on
+// the slot may map the frame instead of reading the slot. Takes swap.lock.
 int
-swap_frame_shared(struct page *pg)
+swap_slot_shared(uint64 slot)
 {
-  uint64 slot = pg->u.user.slot;
-
-  if(slot == 0)
-    return 0;
   acquire(&swap.lock);
-  int shared = swapslots_refs(&swap.slots, slot - 1) > 1;
+  int shared = swapslots_refs(&swap.slots, slot) > 1;
   release(&swap.lock);
   return shared;
 }

@@ -4,8 +4,6 @@
 #define KERNEL_MM_SWAP_H
 #include "types.h"
 
-struct page;
-
 // What swap_keep() did with a PTE's reference to the slot its page came
 // back from.
 enum swap_keep { SWAP_DROPPED, SWAP_KEPT, SWAP_SHARED };
@@ -41,6 +39,6 @@ void            swap_in_begin(uint64 slot);
 int             swap_in(uint64 slot, uint64 pa);
 void            swap_in_end(uint64 slot);
 enum swap_keep  swap_keep(uint64 slot);
-int             swap_frame_shared(struct page *pg);
+int             swap_slot_shared(uint64 slot);
 void            swap_uncache(uint64 slot);
 #endif
