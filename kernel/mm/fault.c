@@ -296,9 +296,11 @@ fault_swapin(struct proc *p, uint64 va)
   return 1;
 }
 #else
-// Lab swap: bring page va of p back from swap when its PTE names a slot.
-// Returns 1 when resolved, 0 when the page is not on swap, -1 when out of
-// memory, -2 when the slot cannot be read. Nothing goes to swap yet.
+// Lab swap: bring page va of p back from swap when its PTE names a slot,
+// between swap_in_begin() and swap_in_end(); a page that other processes
+// share comes back once, into one frame (task 4). Returns 1 when
+// resolved, 0 when the page is not on swap, -1 when out of memory, -2
+// when the slot cannot be read. Nothing goes to swap yet.
 static int
 fault_swapin(struct proc *p, uint64 va)
 {

@@ -442,8 +442,10 @@ user_frame_alloc(uint64 va, int oom)
 }
 #else
 // Lab swap, tasks 2 to 6 (labs/swap/README.md): the LRU list, the victim
-// choice (FIFO, then the clock), eviction through the reverse map, and
-// the out-of-memory killer live in this file.
+// choice (FIFO, then the clock), eviction through the reverse map, the
+// search for a shared page already back from swap (rmap_swapcached(),
+// declared in defs.h, task 4), and the out-of-memory killer live in this
+// file.
 
 // Set up the LRU list. Runs once at boot, after kinit().
 void

@@ -243,6 +243,10 @@ swap_in_end(uint64 slot)
 int
 swap_in(uint64 slot, uint64 pa)
 {
+  acquire(&swap.lock);
+  KASSERT(busy_locked(swap.reading, slot), "swap_in: slot %d read outside swap_in_begin() "
+          "and swap_in_end(), which keep it from being read while it is written", (int)slot);
+  release(&swap.lock);
   return swap_read(slot, pa);
 }
 
