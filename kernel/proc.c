@@ -573,48 +573,32 @@ kill(int pid)
   return -1;
 }
 
-// Fill *vs with the address space of process pid (0: the caller). Another
-// process is looked at with its p->lock held, and only while it is not
-// running: the scheduler cannot start it then, and a process that is not
-// running is never in the middle of changing its page table (nothing
-// sleeps while it does). Returns 0, or -1 if no such process has an
-// address space or it stays running on another hart.
+// Fill *vs with the address space of process pid (0: the caller), read
+// under its p->vmlock: its owner holds that lock whenever it changes its
+// page table or size (proc.h, (v)), so the process may be running on
+// another hart meanwhile. Returns 0, or -1 if no such process has an
+// address space (none, not yet set up, or exited).
 int
 procvmspace(int pid, struct vmspace *vs)
 {
-  struct proc *me = myproc();
-
   memset(vs, 0, sizeof(*vs));
-  if(pid == 0 || pid == me->pid){
-    vs->pid = me->pid;
-    acquire(&me->vmlock);
-    uvmspace(me->pagetable, me->heap_base, me->sz, vs);
-    release(&me->vmlock);
-    return 0;
-  }
-  for(int tries = 0; tries < 100; tries++){
-    int running = 0;
-    for(struct proc *p = proc; p < &proc[NPROC]; p++){
-      acquire(&p->lock);
-      if(p->pid != pid || p->state == UNUSED || p->state == USED || p->pagetable == 0){
-        release(&p->lock);
-        continue;
-      }
-      if(p->state == RUNNING){
-        release(&p->lock);
-        running = 1;  // let it come off its hart, then look again
-        break;
-      }
-      vs->pid = pid;
-      acquire(&p->vmlock);
-      uvmspace(p->pagetable, p->heap_base, p->sz, vs);
-      release(&p->vmlock);
+  if(pid == 0)
+    pid = myproc()->pid;
+  for(struct proc *p = proc; p < &proc[NPROC]; p++){
+    acquire(&p->lock);   // p->pid and p->state; then p->vmlock, in that order
+    if(p->pid != pid || p->state == UNUSED || p->state == USED){
       release(&p->lock);
-      return 0;
+      continue;
     }
-    if(!running)
-      return -1;
-    yield();
+    acquire(&p->vmlock);
+    int found = p->pagetable != 0;
+    if(found){
+      vs->pid = pid;
+      uvmspace(p->pagetable, p->heap_base, p->sz, vs);
+    }
+    release(&p->vmlock);
+    release(&p->lock);
+    return found ? 0 : -1;
   }
   return -1;
 }
