@@ -655,7 +655,8 @@ shared_one_read(void)
          "through the reverse map, rmap_swapcached, and map it copy-on-write)", out, ins);
   if(used > out + out / 2)
     FAIL("%lu pages shared by 4 processes came back from swap into %lu frames: the "
-         "processes must share one frame per page again", out, used);
+         "processes must share one frame per page again (fault_swapin maps the frame "
+         "rmap_swapcached found, copy-on-write, instead of a copy of it)", out, used);
 }
 
 // A page that came back into a frame that other processes' swap PTEs still

@@ -150,17 +150,22 @@ lru_putback(struct page *pg)
   kput((void*)page_to_pa(pg));
 }
 
+// Process q's valid PTE at user address va, or 0. Caller holds
+// q->vmlock.
+static pte_t *
+rmap_mapping(struct proc *q, uint64 va)
+{
+  pte_t *pte = q->pagetable ? walk(q->pagetable, va, 0) : 0;
+  return pte && (*pte & PTE_V) ? pte : 0;
+}
+
 // Process q's PTE that maps frame pa at user address va, or 0. Caller
 // holds q->vmlock.
 static pte_t *
 rmap_pte(struct proc *q, uint64 pa, uint64 va)
 {
-  if(q->pagetable == 0)
-    return 0;
-  pte_t *pte = walk(q->pagetable, va, 0);
-  if(pte == 0 || (*pte & PTE_V) == 0 || PTE2PA(*pte) != pa)
-    return 0;
-  return pte;
+  pte_t *pte = rmap_mapping(q, va);
+  return pte && PTE2PA(*pte) == pa ? pte : 0;
 }
 
 // The frame that holds the page of slot in RAM, found through the
@@ -173,8 +178,8 @@ rmap_swapcached(uint64 slot, uint64 va)
 {
   for(struct proc *q = proc; q < &proc[NPROC] && !BUG_SWAP_REREAD; q++){
     acquire(&q->vmlock);
-    pte_t *pte = q->pagetable ? walk(q->pagetable, va, 0) : 0;
-    if(pte && (*pte & PTE_V) && !fault_zero_frame(PTE2PA(*pte))){
+    pte_t *pte = rmap_mapping(q, va);
+    if(pte && !fault_zero_frame(PTE2PA(*pte))){
       struct page *pg = pa_to_page(PTE2PA(*pte));
       if(pg->u.user.slot == slot + 1){
         KASSERT((*pte & PTE_W) == 0, "rmap_swapcached: frame %p keeps slot %d, which other "
