@@ -79,7 +79,9 @@ SWAPTESTS = [
     ("cow-shared", 15, True,
      "pages shared copy-on-write go to swap once and come back right in "
      "every process that maps them (reverse map: unmap every PTE of the "
-     "victim); writes after that stay private",
+     "victim); writes after that stay private (a frame shared again after "
+     "swap-in, found by rmap_swapcached or kept with SWAP_SHARED, is mapped "
+     "copy-on-write)",
      "COW-shared pages swapped out and back, right in three processes."),
     ("fork-exit-sbrk", 10, True,
      "fork duplicates slot references; exit and a shrinking sbrk free the "
