@@ -249,6 +249,21 @@ child_ok(int status, char *who)
     FAIL("%s exited with %d", who, status);
 }
 
+// Reap n children, all of them before judging, then require the worst
+// exit status to be a clean one (child_ok); who: what the children are.
+static void
+reap_children(int n, char *who)
+{
+  int worst = 0;
+
+  for(int k = 0; k < n; k++){
+    int st = reap();
+    if(st != 0)
+      worst = st;
+  }
+  child_ok(worst, who);
+}
+
 // ---- the tests ----
 
 // A working set twice the size of RAM: every page written, then every word
@@ -463,13 +478,7 @@ three_faulting(void)
       exit(0);
     }
   }
-  int worst = 0;
-  for(int k = 0; k < 3; k++){     // all three reaped before judging
-    int st = reap();
-    if(st != 0)
-      worst = st;
-  }
-  child_ok(worst, "one of three processes faulting at once");
+  reap_children(3, "one of three processes faulting at once");
 }
 
 // write() from a swapped-out buffer into a pipe: the reader child gets the
@@ -630,15 +639,8 @@ sharers_read(int *go, int *done, int *end)
 static void
 sharers_end(int *end)
 {
-  int worst = 0;
-
   close(end[1]);
-  for(int k = 0; k < SHARERS; k++){
-    int st = reap();
-    if(st != 0)
-      worst = st;
-  }
-  child_ok(worst, "a child sharing pages on swap");
+  reap_children(SHARERS, "a child sharing pages on swap");
 }
 
 // Four processes read the same swapped-out shared pages at once: each page
