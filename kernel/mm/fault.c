@@ -315,9 +315,12 @@ char *
 fault_resolve(struct proc *p, uint64 va, enum fault_access access)
 {
   vmstat_count(VMSTAT_FAULT);
-  int r = 0;
-  if(va < MAXVA && (r = fault_swapin(p, PGROUNDDOWN(va))) == 0 &&
-     (r = fault_cow(p, PGROUNDDOWN(va), access)) == 0)
+  int r = va < MAXVA ? fault_swapin(p, PGROUNDDOWN(va)) : 0;
+  long held = swap_in_held();
+  KASSERT(held < 0, "fault_resolve: pid %d left fault_swapin with slot %d still marked being "
+          "read: every way out of a swap-in ends with swap_in_end(), or faults on that slot "
+          "wait forever", p->pid, (int)held);
+  if(va < MAXVA && r == 0 && (r = fault_cow(p, PGROUNDDOWN(va), access)) == 0)
     r = fault_lazy(p, PGROUNDDOWN(va), access);
   if(r > 0)
     return 0;

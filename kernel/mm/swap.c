@@ -27,6 +27,7 @@
 #include "memlayout.h"
 #include "riscv.h"
 #include "spinlock.h"
+#include "proc.h"
 #include "fdt.h"
 #include "defs.h"
 #include "mm/page.h"
@@ -34,11 +35,17 @@
 
 #define SECTORS_PER_SLOT (PGSIZE / 512)
 
+// A slot being written or read, and the process that marked it.
+struct busy {
+  uint64 slot1;   // slot + 1; 0: an unused entry
+  int pid;
+};
+
 static struct {
   struct spinlock lock;
   struct swapslots slots;
-  uint64 writing[NPROC];  // slot + 1 of each page being written out, 0 = unused entry
-  uint64 reading[NPROC];  // slot + 1 of each page being brought back, 0 = unused entry
+  struct busy writing[NPROC];  // pages being written out
+  struct busy reading[NPROC];  // pages being brought back by a fault
   uint64 ncached;         // slot references held by frames in RAM (swap_keep)
 } swap = { .lock = { 0, "swap", 0 } };
 
@@ -55,13 +62,14 @@ swap_usage(uint64 *total, uint64 *used)
   release(&swap.lock);
 }
 
-// Is slot in busy (swap.writing or swap.reading)? Caller holds swap.lock.
+// The process that put slot in busy (swap.writing or swap.reading), or 0
+// when it is not there. Caller holds swap.lock.
 static int
-busy_locked(uint64 *busy, uint64 slot)
+busy_locked(struct busy *busy, uint64 slot)
 {
   for(int i = 0; i < NPROC; i++)
-    if(busy[i] == slot + 1)
-      return 1;
+    if(busy[i].slot1 == slot + 1)
+      return busy[i].pid;
   return 0;
 }
 
@@ -69,15 +77,16 @@ busy_locked(uint64 *busy, uint64 slot)
 // slots (one process is in at most one swap_out and one swap-in at a
 // time, hence NPROC entries). Caller holds swap.lock.
 static void
-set_busy_locked(uint64 *busy, uint64 slot, int on)
+set_busy_locked(struct busy *busy, uint64 slot, int on)
 {
   for(int i = 0; i < NPROC; i++){
-    if(on && busy[i] == 0){
-      busy[i] = slot + 1;
+    if(on && busy[i].slot1 == 0){
+      busy[i].slot1 = slot + 1;
+      busy[i].pid = myproc()->pid;
       return;
     }
-    if(!on && busy[i] == slot + 1){
-      busy[i] = 0;
+    if(!on && busy[i].slot1 == slot + 1){
+      busy[i].slot1 = 0;
       wakeup(&swap);
       return;
     }
@@ -238,14 +247,31 @@ swap_in_end(uint64 slot)
   release(&swap.lock);
 }
 
+// The slot the calling process marked being read (swap_in_begin()) and
+// has not unmarked (swap_in_end()), or -1: after a fault, always -1.
+// Takes swap.lock.
+long
+swap_in_held(void)
+{
+  long slot = -1;
+
+  acquire(&swap.lock);
+  for(int i = 0; i < NPROC; i++)
+    if(swap.reading[i].slot1 && swap.reading[i].pid == myproc()->pid)
+      slot = swap.reading[i].slot1 - 1;
+  release(&swap.lock);
+  return slot;
+}
+
 // Read slot into the frame at pa, between swap_in_begin() and
 // swap_in_end(). Sleeps. Returns 0, or -1 on a disk error.
 int
 swap_in(uint64 slot, uint64 pa)
 {
   acquire(&swap.lock);
-  KASSERT(busy_locked(swap.reading, slot), "swap_in: slot %d read outside swap_in_begin() "
-          "and swap_in_end(), which keep it from being read while it is written", (int)slot);
+  KASSERT(busy_locked(swap.reading, slot) == myproc()->pid, "swap_in: slot %d read outside "
+          "swap_in_begin() and swap_in_end(), which keep it from being read while it is "
+          "written", (int)slot);
   release(&swap.lock);
   return swap_read(slot, pa);
 }

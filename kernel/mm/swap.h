@@ -38,6 +38,7 @@ int             swap_out(uint64 slot, uint64 pa);
 void            swap_in_begin(uint64 slot);
 int             swap_in(uint64 slot, uint64 pa);
 void            swap_in_end(uint64 slot);
+long            swap_in_held(void);
 enum swap_keep  swap_keep(uint64 slot);
 int             swap_slot_shared(uint64 slot);
 void            swap_uncache(uint64 slot);
