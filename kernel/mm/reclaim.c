@@ -360,14 +360,27 @@ footprint(struct proc *q, uint64 *ram, uint64 *swapped)
   return total;
 }
 
+// Free frames and free swap slots: the room user pages have.
+static uint64
+memory_room(void)
+{
+  uint64 slots, used;
+
+  swap_usage(&slots, &used);
+  return kalloc_nfree() + slots - used;
+}
+
 // RAM and swap are full: kill the process whose memory costs the most
 // (frames shared copy-on-write count as a share each: a child that has
 // copied its parent's pages costs as much as the parent, and the younger
 // of two equal processes goes: a child before its parent). Never init. If an earlier victim is still on its way out, wait for it instead.
 // Returns 1 when the caller may wait for memory to come back, 0 when it
 // should give up (it is the victim itself, or no process can be killed).
+// room: memory_room() before the caller's reclaim failed. If there is more
+// now, an earlier victim has just let go of its memory: no one is killed,
+// and the caller tries again.
 static int
-oom_kill(struct proc *me)
+oom_kill(struct proc *me, uint64 room)
 {
   struct proc *victim = 0;
   uint64 most = 0, ram, swapped, vram = 0, vswapped = 0;
@@ -388,9 +401,10 @@ oom_kill(struct proc *me)
       vswapped = swapped;
     }
   }
-  if(pending || victim == 0){
+  int retry = pending || memory_room() > room;
+  if(retry || victim == 0){
     release(&oom_lock);
-    return pending && !killed(me);
+    return retry && !killed(me);
   }
   printf("oom-kill: pid %d (%s) using %d pages (%d resident, %d on swap): "
          "out of memory and swap\n", victim->pid, victim->name, (int)(vram + vswapped),
@@ -437,9 +451,10 @@ user_frame_alloc(uint64 va, int oom)
     }
     if(me == 0 || killed(me))
       return 0;
+    uint64 room = memory_room();
     if(reclaim(RECLAIM_BATCH) > 0)
       continue;
-    if(!oom || waited >= OOM_WAIT_TICKS || !oom_kill(me))
+    if(!oom || waited >= OOM_WAIT_TICKS || !oom_kill(me, room))
       return 0;
     wait_tick();
     waited++;
