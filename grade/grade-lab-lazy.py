@@ -86,9 +86,6 @@ LAZY_TESTS = [
     ("fork-holes", "fork-holes", 8, True,
      "fork copies resident pages, keeps zero-page mappings and holes as "
      "they are (uvmcopy tolerates holes in the heap)"),
-    ("vmspace-running", "vmspace-running", 3, False,
-     "vmspace() of another process answers while it runs on another hart "
-     "(read under its vmlock, not only while it is stopped)"),
     ("zero-page", "zero-page", 8, True,
      "a read of untouched heap maps the shared zero frame read-only; the "
      "first write replaces it by a private zeroed frame"),

@@ -521,50 +521,6 @@ fork_child(void *arg)
     p[i * PGSIZE] = 9;          // must not show in the parent
 }
 
-// vmspace() of another process answers while that process runs on
-// another hart: a child writes some heap pages, then spins in user mode;
-// every one of VMSPACE_CALLS calls on it succeeds and sees those pages.
-// (The kernel reads the child under its address-space lock; it must not
-// wait for the child to stop running, which it may never do.)
-#define VMSPACE_CALLS 200
-static void
-vmspace_running(void)
-{
-  int k = 16, ready[2];
-  char c;
-
-  if(pipe(ready) < 0)
-    FAIL("pipe() failed");
-  int pid = xfork();
-  if(pid == 0){
-    char *p = lazy_sbrk(k * PGSIZE);
-    for(int i = 0; i < k; i++)
-      p[i * PGSIZE] = 1;
-    write(ready[1], "r", 1);
-    for(volatile int spin = 0; ; spin++)
-      ;
-  }
-  if(read(ready[0], &c, 1) != 1)
-    FAIL("the child died before it was ready");
-  int bad = 0;
-  uint64 seen = 0;
-  for(int n = 0; n < VMSPACE_CALLS; n++){
-    struct vmspace vs;
-    if(vmspace(pid, &vs) < 0)
-      bad++;
-    else
-      seen = vs.r[VMR_HEAP].resident;
-  }
-  kill(pid);
-  wait(0);
-  if(bad)
-    FAIL("vmspace(%d) returned -1 %d times in %d while the child was alive and running: "
-         "another process's address space is read under its vmlock, running or not",
-         pid, bad, VMSPACE_CALLS);
-  if(seen < k)
-    FAIL("vmspace of the running child shows %lu resident heap pages, it wrote %d", seen, k);
-}
-
 // A parent with written pages, zero-page mappings and holes forks: the
 // child sees the same contents and the same counts by vmspace.
 static void
@@ -790,7 +746,6 @@ static struct {
   { "wait", sys_wait },
   { "bad-address", bad_address },
   { "fork-holes", fork_holes },
-  { "vmspace-running", vmspace_running },
   { "zero-page", zero_page },
   { "oom", oom },
   { "kill", kill_bad },
