@@ -7,7 +7,9 @@ Boots (every one with -m 16M, so that the tests' working sets exceed RAM):
             the swaptest tests one by one (each checks its own frames and
             swap slots come back), the oom-kill message, then free frames
             and slots unchanged.
-  harts3    -smp 3, the same disk: three-faulting.
+  harts3    -smp 3, the same disk: three-faulting, fork-storm.
+  bigfork   -smp 1 -m 32M, a 128 MiB swap disk: fork-big (a fork of a
+            64 MiB process, whose page tables exceed the kernel's reserve).
   fifo      -smp 1 with -append reclaim=fifo: the kernel option that
             replaces the clock with FIFO still swaps correctly.
   usertests -smp 3, the same disk: usertests -q, then frames and slots back.
@@ -43,7 +45,8 @@ HOST_TIMEOUT = 120          # building and running a host unit test
 
 BOOT_SWAP_RE = (r"(?m)^swap: (\d+) slots \((\d+) MiB\) on virtio disk 1$")
 OOM_RE = (r"(?m)^oom-kill: pid (\d+) \((\S+)\) using (\d+) pages \((\d+) "
-          r"resident, (\d+) on swap\): out of memory and swap$")
+          r"resident, (\d+) on swap, (\d+) page tables\): out of memory and "
+          r"swap$")
 
 sw = g.boot("swap", cpus=1, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
 h3 = g.boot("harts3", cpus=3, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
@@ -123,13 +126,25 @@ SWAPTESTS = [
      "copy (fault_cow copies when swap_slot_shared), so the others read "
      "the page as it went out",
      "The first sharer back writes; the others read the old contents."),
+    ("fork-storm", 10, True,
+     "fork under swap traffic never deadlocks: no p->lock is held across "
+     "fork's copy (allocproc returns the slot unlocked) and no wakeup() runs "
+     "under swap.lock (kernel/lockorder.h); a hang here is the whole "
+     "machine",
+     "25 forks of a mostly swapped process while two siblings page, 3 harts."),
 ]
+ON_THREE_HARTS = ("three-faulting", "fork-storm")
 _tests = {}
 for _name, _points, _core, _rule, _doc in SWAPTESTS:
-    _tests[_name] = program_test(h3 if _name == "three-faulting" else sw,
+    _tests[_name] = program_test(h3 if _name in ON_THREE_HARTS else sw,
                                  _points, _name, "swaptest " + _name,
                                  _rule, _doc, core=_core,
                                  timeout=SWAPTEST_TIMEOUT)
+
+program_test(sw, 5, "fork-storm-cpus1", "swaptest fork-storm",
+             "fork under swap traffic never deadlocks, on one hart too",
+             "The same 25 forks under swap traffic, one hart.",
+             core=True, timeout=SWAPTEST_TIMEOUT)
 
 
 @sw.test(5, parent=_tests["oom-kill"], core=True)
@@ -138,14 +153,15 @@ def oom_message(s):
     found = re.findall(OOM_RE, s.q.transcript)
     if not found:
         s.fail("a line 'oom-kill: pid N (swaptest) using P pages (R resident, "
-               "S on swap): out of memory and swap' for the killed process",
+               "S on swap, T page tables): out of memory and swap' for the "
+               "killed process",
                "\n".join(re.findall(r"(?m)^.*kill.*$", s.q.transcript)[-6:])
                or "no line with 'kill'")
-    for pid, name, p, r, sw_ in found:
-        if name != "swaptest" or int(p) != int(r) + int(sw_):
-            s.fail("the victim named (swaptest) with P = R + S pages",
+    for pid, name, p, r, sw_, pt in found:
+        if name != "swaptest" or int(p) != int(r) + int(sw_) + int(pt):
+            s.fail("the victim named (swaptest) with P = R + S + T pages",
                    "oom-kill: pid %s (%s) using %s pages (%s resident, %s on "
-                   "swap)" % (pid, name, p, r, sw_))
+                   "swap, %s page tables)" % (pid, name, p, r, sw_, pt))
 
 
 @sw.test(5)
@@ -155,6 +171,17 @@ def free_unchanged(s):
 
 
 # ---- the FIFO option ----
+
+# ---- a fork bigger than the kernel's reserve of page-table pages ----
+
+bf = g.boot("bigfork", cpus=1, mem="32M", disks=[128 << 20], setup=note_free)
+program_test(bf, 10, "fork-big", "swaptest fork-big",
+             "fork of a process of twice RAM works while RAM and swap hold "
+             "the result: page-table pages come like user frames, by reclaim "
+             "(ptpage_alloc, uvmcopy_reserve), with no spinlock held, not "
+             "from the kernel's reserve",
+             "A 64 MiB process forks with 32 MiB of RAM; the child reads all "
+             "and writes half.", core=True, timeout=SWAPTEST_TIMEOUT)
 
 fifo = g.boot("fifo", cpus=1, mem=MEM, disks=[SWAP_BYTES],
               kopts="reclaim=fifo")

@@ -703,7 +703,8 @@ class Grader:
         """Boot the kernel for boot's tests; (Qemu, Session) at the prompt."""
         q = Qemu(cpus=boot.cpus, mem=boot.mem, kopts=boot.kopts,
                  disks=boot.disks, kernel=self.kernel, fsimg=self.fsimg,
-                 log=logf, echo=self.echo, gdb=boot.gdb)
+                 log=logf, echo=self.echo, gdb=boot.gdb,
+                 stop_on_panic=not boot.expect_panic)
         try:
             q.start()
             if q.gdb_port:

@@ -71,6 +71,14 @@ class QemuExited(QemuError):
     """QEMU exited while we were still waiting for output."""
 
 
+class QemuPanic(QemuError):
+    """The kernel panicked while expect() waited for something else."""
+
+
+# The kernel's panic line (kernel/printf.c: `panic (hart N): why`).
+PANIC_LINE_RE = re.compile(r"(?m)^panic(?: \(hart \d+\))?: .*$")
+
+
 def timeout_scale():
     """The factor from GRADE_TIMEOUT_SCALE, 1.0 when unset or malformed."""
     try:
@@ -258,12 +266,16 @@ class Qemu:
     extra_args: more QEMU arguments, e.g. ["-S"].
     argv: replace the whole command (tests of this module use a stub).
     qemu: the emulator binary; default $QEMU, else qemu-system-riscv64.
+    stop_on_panic: expect() raises QemuPanic as soon as the kernel prints
+    its panic line while it waits for something else, instead of waiting
+    out its timeout; set it to False where a panic is what a test waits
+    for.
     """
 
     def __init__(self, cpus=3, mem="128M", kopts="", disks=(),
                  kernel="kernel/kernel", fsimg="fs.img", log=None,
                  echo=False, extra_args=(), argv=None, qemu=None,
-                 bios=OPENSBI, gdb=False):
+                 bios=OPENSBI, gdb=False, stop_on_panic=True):
         self.cpus, self.mem, self.kopts = cpus, mem, kopts
         self.disks, self.kernel, self.fsimg = list(disks), kernel, fsimg
         self.log_path, self.echo = log, echo
@@ -271,6 +283,7 @@ class Qemu:
         self.qemu = qemu or os.environ.get("QEMU") or QEMU_BIN
         self.bios = bios
         self.gdb_port = free_port() if gdb else None
+        self.stop_on_panic = stop_on_panic
         self.proc = None
         self.tmpdir = None
         self.t_start = None       # time.monotonic() just before QEMU started
@@ -453,6 +466,14 @@ class Qemu:
                 if m:
                     self.pos = m.end()
                     return m
+                panic = (PANIC_LINE_RE.search(text, self.pos)
+                         if self.stop_on_panic else None)
+                if panic:
+                    self._cond.wait(1.0)   # the rest of the panic (backtrace)
+                    raise QemuPanic("kernel panic while waiting for %r:\n"
+                                    "    %s\nlast output:\n%s"
+                                    % (pat.pattern, panic.group(0),
+                                       tail(self._joined_locked())))
                 if self._eof:
                     raise QemuExited("QEMU exited (status %s) while waiting "
                                      "for %r; last output:\n%s"

@@ -104,7 +104,10 @@ void            kmemstat(struct memstat *st);
 uint64          kfreecount(void);
 int             kbuddyinfo(struct buddyinfo *bi);
 int             kmemmap(char *buf, int n, uint64 start, uint64 group);
-int             vm_commit(uint64 npages);
+int             vm_commit(uint64 npages, int how);
+#define VM_COMMIT_NEW  0    // vm_commit: a new request (sbrk, exec)
+#define VM_COMMIT_COPY 1    // vm_commit: promises copied from a parent (fork)
+int             overcommit_mode(void);
 void            vm_uncommit(uint64 npages);
 
 // mm/fault.c: page faults
@@ -118,6 +121,7 @@ int             fault_zero_frame(uint64 pa);
 void            reclaim_init(void);
 void            reclaim_forget(struct page *pg);
 void*           user_frame_alloc(uint64 va, int oom);
+void*           ptpage_alloc(int oom);
 void*           rmap_swapcached(uint64 slot, uint64 va);
 
 // mm/selftest.c
@@ -139,13 +143,18 @@ pagetable_t     uvmcreate(void);
 uint64          uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm);
 uint64          uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz);
 int             uvmcopy(pagetable_t old, pagetable_t new, uint64 heap_base, uint64 sz);
+int             uvmcopy_reserve(pagetable_t old, pagetable_t new, uint64 sz, struct spinlock *lk);
 void            uvmfree(pagetable_t pagetable, uint64 heap_base, uint64 sz);
 #define UVM_FREE  1     // uvmunmap: drop each frame's reference
 #define UVM_HOLES 2     // uvmunmap: pages that are not mapped are expected
 void            uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int flags);
-void            uvmspace(pagetable_t pagetable, uint64 heap_base, uint64 sz, struct vmspace *vs);
+int             uvmspace(struct proc *p, int pid, struct vmspace *vs);
 #define PSS_ONE 1024    // uvmfootprint()'s unit: 1/PSS_ONE of a page
-void            uvmfootprint(pagetable_t pagetable, uint64 sz, uint64 *ram, uint64 *swapped);
+void            uvmfootprint(pagetable_t pagetable, uint64 sz, uint64 *ram, uint64 *swapped,
+                             uint64 *ptpages);
+int             uvm_ptreserve(pagetable_t pagetable, uint64 va, struct spinlock *lk, int oom);
+void            uvm_ptprune(pagetable_t pagetable, uint64 lo, uint64 hi);
+uint64          uvm_ptpages(pagetable_t pagetable);
 void            uvmclear(pagetable_t pagetable, uint64 va);
 int             copyout(pagetable_t pagetable, uint64 dstva, char *src, uint64 len);
 int             copyin(pagetable_t pagetable, char *dst, uint64 srcva, uint64 len);
@@ -185,6 +194,7 @@ void            initlock(struct spinlock *lk, char *name);
 void            acquire(struct spinlock *lk);
 void            release(struct spinlock *lk);
 int             holding(struct spinlock *lk);
+int             holding_spinlocks(void);
 void            push_off(void);
 void            pop_off(void);
 #define assert_held(lk) KASSERT(holding(lk), "caller must hold lock %s", (lk)->name)

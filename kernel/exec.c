@@ -146,18 +146,19 @@ kexec(char *path, char **argv)
   if((sp = push_args(pagetable, sp, sz - USERSTACK * PGSIZE, argv, &argc)) == 0)
     goto bad;
 
-  // main(argc, argv): argc comes back as the return value (a0), argv in a1.
-  p->trapframe->a1 = sp;
-
+  if(vm_commit(PGROUNDUP(sz) / PGSIZE, VM_COMMIT_NEW) < 0)
+    goto bad;
+  // The point of no return: nothing of the caller (its name, registers,
+  // FP state, memory) has changed before here, so a failed exec returns
+  // to a caller exactly as it was.
   char *last = path, *s;
   for(s = path; *s; s++)
     if(*s == '/')
       last = s + 1;
   safestrcpy(p->name, last, sizeof(p->name));
   memset(&p->fp, 0, sizeof(p->fp)); // a new program starts with zeroed FP registers
-
-  if(vm_commit(PGROUNDUP(sz) / PGSIZE) < 0)
-    goto bad;
+  // main(argc, argv): argc comes back as the return value (a0), argv in a1.
+  p->trapframe->a1 = sp;
   acquire(&p->vmlock);   // reclaim sees the new image from now on, not the old
   pagetable_t oldpagetable = p->pagetable;
   uint64 oldsz = p->sz, oldheap = p->heap_base;

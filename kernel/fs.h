@@ -27,13 +27,11 @@ struct superblock {
 #define NINDIRECT (BSIZE / sizeof(uint))
 #define MAXFILE (NDIRECT + NINDIRECT)
 // Most directory entries (nlink) an inode may have; link() and mkdir()
-// refuse past it. Some limit is needed: nlink is a short, and 65,536
-// links would wrap it to 0, so iput() would free an inode that names
-// still point to. Any value up to 32767 would do; 250 (MINIX's choice
-// too) keeps the test of the limit (hostile linklimit) to a few seconds,
-// where 32767 links, each a logged disk operation, would take minutes.
-// It also caps a directory's subdirectories at 248 (each ".." is a link).
-#define MAXLINK 250
+// refuse past it. Some limit is needed: nlink is a short, and 32,768
+// links would wrap it negative (65,536 to 0), so iput() would free an
+// inode that names still point to. The limit is what the short holds,
+// as in upstream xv6, whose tests give one file 500 names.
+#define MAXLINK 32767
 
 // On-disk inode.
 struct dinode {

@@ -21,7 +21,13 @@ struct memstat {
   uint64 shared;      // user frames mapped more than once (lab cow: shared copy-on-write)
   uint64 swap_slots;  // page-sized slots on the swap disk, 0 without one (lab swap)
   uint64 swap_used;   // slots holding a page some process still maps (lab swap)
+  uint64 overcommit;  // the overcommit mode: OVERCOMMIT_* below (kernel option overcommit=)
 };
+// Overcommit modes (Linux's vm.overcommit_memory): how sbrk and exec
+// promise memory that is backed only when touched (lab lazy).
+#define OVERCOMMIT_GUESS  0 // default: refuse one request larger than RAM plus swap
+#define OVERCOMMIT_ALWAYS 1 // overcommit=always: refuse nothing
+#define OVERCOMMIT_NEVER  2 // overcommit=never: every promise must fit the commit limit
 
 // What the buddyinfo() system call reports: free blocks per order, like
 // Linux's /proc/buddyinfo.
@@ -99,6 +105,7 @@ struct vmspace {
   uint64 pid;
   uint64 size;        // the process's size in bytes (sbrk(0))
   struct vmregion r[NVMR];
+  uint64 ptpages;     // page-table pages of its page table, the root included
 };
 
 // Commands of the test-only kmemtest(cmd, arg) system call (kernel option

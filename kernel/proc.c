@@ -95,7 +95,11 @@ allocpid(void)
 
 // Find an UNUSED slot and prepare it to run in the kernel: trapframe,
 // empty user page table, context that starts at forkret. Returns the
-// process with p->lock held, or 0 when the table is full or memory ran out.
+// process in state USED (the scheduler passes it by) with no lock held,
+// or 0 when the table is full or memory ran out. p->lock is held only to
+// claim the slot: an allocation under it could take swap.lock or kmem's
+// locks, and wakeup() takes every p->lock while holding such locks (the
+// lock order in mm/lockorder.h).
 static struct proc *
 allocproc(void)
 {
@@ -112,6 +116,7 @@ allocproc(void)
 found:
   p->pid = allocpid();
   p->state = USED;
+  release(&p->lock);
   if((p->trapframe = (struct trapframe *)kalloc()) == 0)
     goto bad;
   memset(p->trapframe, 0, PGSIZE);
@@ -130,7 +135,6 @@ found:
 
 bad:
   freeproc(p);
-  release(&p->lock);
   return 0;
 }
 
@@ -152,15 +156,20 @@ proc_freemem(struct proc *p)
   }
 }
 
-// Return a slot to UNUSED, freeing its user memory. p->lock must be held.
+// Return a slot that no one else uses any more (being set up, or a zombie
+// its parent reaps) to UNUSED, freeing its memory. Takes p->lock only to
+// mark it UNUSED, after the memory is freed: freeing takes the memory
+// system's locks, which come before p->lock (mm/lockorder.h).
 static void
 freeproc(struct proc *p)
 {
-  assert_held(&p->lock);
+  KASSERT(!holding(&p->lock), "freeproc: pid %d's p->lock held across freeing its memory",
+          p->pid);
   if(p->trapframe)
     kfree(p->trapframe);
   p->trapframe = 0;
   proc_freemem(p);
+  acquire(&p->lock);
   p->pid = 0;
   p->parent = 0;
   p->name[0] = 0;
@@ -168,6 +177,7 @@ freeproc(struct proc *p)
   p->killed = 0;
   p->xstate = 0;
   p->state = UNUSED;
+  release(&p->lock);
 }
 
 // A user page table with only the trampoline and the trapframe mapped, or
@@ -213,6 +223,7 @@ userinit(void)
     panic("userinit: cannot allocate the first process");
   initproc = p;
   safestrcpy(p->name, "init", sizeof(p->name));
+  acquire(&p->lock);
   p->state = RUNNABLE;
   release(&p->lock);
 }
@@ -225,7 +236,7 @@ userinit(void)
 static int
 grow_heap(struct proc *p, uint64 newsz)
 {
-  return vm_commit((PGROUNDUP(newsz) - PGROUNDUP(p->sz)) / PGSIZE);
+  return vm_commit((PGROUNDUP(newsz) - PGROUNDUP(p->sz)) / PGSIZE, VM_COMMIT_NEW);
 }
 #else
 // Grow the calling process p's memory by n > 0 bytes to newsz, with
@@ -238,7 +249,7 @@ grow_heap(struct proc *p, uint64 newsz)
   // all of RAM trying.
   if((newsz - p->sz) / PGSIZE > kfreecount())
     return -1;
-  if(vm_commit((PGROUNDUP(newsz) - PGROUNDUP(p->sz)) / PGSIZE) < 0)
+  if(vm_commit((PGROUNDUP(newsz) - PGROUNDUP(p->sz)) / PGSIZE, VM_COMMIT_NEW) < 0)
     return -1;
   if(uvmalloc(p->pagetable, p->sz, newsz - (BUG_SBRK ? PGSIZE : 0), PTE_W) == 0){
     vm_uncommit((PGROUNDUP(newsz) - PGROUNDUP(p->sz)) / PGSIZE);
@@ -294,16 +305,19 @@ fork(void)
 
   if((np = allocproc()) == 0)
     return -1;
-  if(vm_commit(PGROUNDUP(p->sz) / PGSIZE) < 0){
+  if(vm_commit(PGROUNDUP(p->sz) / PGSIZE, VM_COMMIT_COPY) < 0){
     freeproc(np);
-    release(&np->lock);
     return -1;
   }
   // Reclaim may be changing the parent's PTEs, and sees the child's as
-  // soon as they exist: the copy runs under both address-space locks.
+  // soon as they exist: the copy runs under both address-space locks
+  // (parent first: mm/lockorder.h). The child's page-table pages are
+  // taken before, where taking them may reclaim.
+  int copied = uvmcopy_reserve(p->pagetable, np->pagetable, p->sz, &np->vmlock);
   acquire(&p->vmlock);
   acquire(&np->vmlock);
-  int copied = uvmcopy(p->pagetable, np->pagetable, p->heap_base, p->sz);
+  if(copied == 0)
+    copied = uvmcopy(p->pagetable, np->pagetable, p->heap_base, p->sz);
   if(copied == 0){
     np->sz = p->sz;
     np->heap_base = p->heap_base;
@@ -313,7 +327,6 @@ fork(void)
   if(copied < 0){
     vm_uncommit(PGROUNDUP(p->sz) / PGSIZE);
     freeproc(np);
-    release(&np->lock);
     return -1;
   }
   *(np->trapframe) = *(p->trapframe);
@@ -326,7 +339,6 @@ fork(void)
   np->cwd = idup(p->cwd);
   safestrcpy(np->name, p->name, sizeof(p->name));
   int pid = np->pid;
-  release(&np->lock);
 
   acquire(&wait_lock);
   np->parent = p;
@@ -407,8 +419,8 @@ wait(uint64 addr)
       havekids = 1;
       if(pp->state == ZOMBIE){
         int pid = pp->pid, xstate = pp->xstate;
-        freeproc(pp);
         release(&pp->lock);
+        freeproc(pp);   // only its parent, holding wait_lock, reaps a zombie
         release(&wait_lock);
         // With no spinlock held: the copy may fault the page in (and sleep).
         if(addr != 0 && copyout(p->pagetable, addr, (char *)&xstate, sizeof(xstate)) < 0)
@@ -573,11 +585,11 @@ kill(int pid)
   return -1;
 }
 
-// Fill *vs with the address space of process pid (0: the caller), read
-// under its p->vmlock: its owner holds that lock whenever it changes its
-// page table or size (proc.h, (v)), so the process may be running on
-// another hart meanwhile. Returns 0, or -1 if no such process has an
-// address space (none, not yet set up, or exited).
+// Fill *vs with the address space of process pid (0: the caller). The
+// process is found under p->lock, then walked under its p->vmlock alone
+// (uvmspace), so it may run on another hart meanwhile, and no p->lock is
+// held across the memory system's locks. Returns 0, or -1 if no such
+// process has an address space (none, not yet set up, or exited).
 int
 procvmspace(int pid, struct vmspace *vs)
 {
@@ -585,20 +597,11 @@ procvmspace(int pid, struct vmspace *vs)
   if(pid == 0)
     pid = myproc()->pid;
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
-    acquire(&p->lock);   // p->pid and p->state; then p->vmlock, in that order
-    if(p->pid != pid || p->state == UNUSED || p->state == USED){
-      release(&p->lock);
-      continue;
-    }
-    acquire(&p->vmlock);
-    int found = p->pagetable != 0;
-    if(found){
-      vs->pid = pid;
-      uvmspace(p->pagetable, p->heap_base, p->sz, vs);
-    }
-    release(&p->vmlock);
+    acquire(&p->lock);
+    int found = p->pid == pid && p->state != UNUSED && p->state != USED;
     release(&p->lock);
-    return found ? 0 : -1;
+    if(found)
+      return uvmspace(p, pid, vs);
   }
   return -1;
 }

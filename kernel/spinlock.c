@@ -77,3 +77,14 @@ pop_off(void)
   if(c->noff == 0 && c->intena)
     intr_on();
 }
+
+// Does this hart's current kernel thread hold a spinlock (and so must not
+// sleep)? Allocation paths ask before they reclaim.
+int
+holding_spinlocks(void)
+{
+  push_off();
+  int n = mycpu()->noff - 1;
+  pop_off();
+  return n > 0;
+}

@@ -70,6 +70,12 @@ main(void)
     line("commit-limit:", st.commit_limit, ps);
   else
     printf("commit-limit: none (lazy overcommit)\n");
+  static char *modes[] = {
+    [OVERCOMMIT_GUESS] "heuristic (mode 0): one request may not exceed RAM + swap",
+    [OVERCOMMIT_ALWAYS] "always (mode 1): every request is granted",
+    [OVERCOMMIT_NEVER] "never (mode 2): every promise must fit the commit limit",
+  };
+  printf("overcommit: %s\n", st.overcommit < 3 ? modes[st.overcommit] : "unknown");
   // Swap: page-sized slots on the swap disk, and those holding a page.
   line("swap-total:", st.swap_slots, ps);
   line("swap-used:", st.swap_used, ps);

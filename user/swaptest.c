@@ -691,6 +691,87 @@ shared_write_private(void)
   check_pages(p, n, 2, "the parent reading its own writes after the children read");
 }
 
+// Forks under swap traffic, FORK_STORM times: a parent with RAM's worth
+// of pages, most on swap, forks children one after another while two
+// siblings page their own working sets in and out; each child reads some
+// of the parent's pages, writes one (a copy-on-write fault on a page that
+// may be on swap) and exits, and every third one is killed while it runs.
+// A kernel that holds a p->lock across fork's copy (which takes
+// swap.lock) while swap wakes its waiters under swap.lock (wakeup takes
+// every p->lock) deadlocks here, the whole machine (mm/lockorder.h).
+#define FORK_STORM 25
+static void
+fork_storm(void)
+{
+  uint64 ram = mem().total, n = ram, sib = ram / 2;
+  int sibs[2];
+
+  need_swap(n + 2 * sib + FORK_STORM);
+  char *p = grow(n);
+  fill_pages(p, n, 1, 0);
+  for(int k = 0; k < 2; k++){
+    if((sibs[k] = fork_or_fail()) == 0){
+      char *q = grow(sib);
+      for(;;)
+        fill_pages(q, sib, 2 + k, 0);   // until the parent kills it
+    }
+  }
+  for(int i = 0; i < FORK_STORM; i++){
+    int pid = fork_or_fail();
+    if(pid == 0){
+      for(uint64 k = 0; k < 8; k++){
+        uint64 at = (i * 37 + k * 101) % n;
+        if(bad_word(p, at, 1) >= 0)
+          check_pages(p + at * PGSIZE, 1, 1, "a child forked under swap traffic");
+      }
+      fill_page(p, i % n, 8);
+      exit(bad_word(p, i % n, 8) >= 0 ? 2 : 0);
+    }
+    if(i % 3 == 2)
+      kill(pid);
+    int st = reap();
+    if(st != 0 && !(i % 3 == 2 && st == KILLED))
+      child_ok(st, "a child forked under swap traffic");
+  }
+  for(int k = 0; k < 2; k++)
+    kill(sibs[k]);
+  for(int k = 0; k < 2; k++)
+    if(reap() != KILLED)
+      FAIL("a sibling paging its working set was not killed by kill()");
+  check_pages(p, n, 1, "the parent after forking under swap traffic");
+}
+
+// A process that has touched twice RAM (most of it on swap) forks; the
+// child reads every page and writes every other one. The child's page
+// table needs a page-table page per 2 MiB: on a big heap more than the
+// kernel's reserve, so they must come like user frames, by reclaim
+// (ptpage_alloc), with fork holding no spinlock while it takes them.
+static void
+fork_big(void)
+{
+  uint64 ram = mem().total, n = 2 * ram;
+
+  need_swap(n + n / 2);
+  char *p = grow(n);
+  fill_pages(p, n, 1, 0);
+  int pid = fork();
+  if(pid < 0)
+    FAIL("fork of a process of %lu pages (%lu on swap, RAM %lu) returned -1, while swap "
+         "has room: the child's page-table pages must come by reclaim (ptpage_alloc, "
+         "uvmcopy_reserve), not from the kernel's reserve", n, heap_swapped(), ram);
+  if(pid == 0){
+    check_pages(p, n, 1, "the child of a big fork reading every page");
+    for(uint64 i = 0; i < n; i += 2)
+      fill_page(p, i, 2);
+    for(uint64 i = 0; i < n; i += 2)
+      if(bad_word(p, i, 2) >= 0)
+        FAIL("the child of a big fork lost its write to page %lu", i);
+    exit(0);
+  }
+  child_ok(reap(), "the child of a big fork");
+  check_pages(p, n, 1, "the parent after its big child wrote half its pages");
+}
+
 struct test {
   char *name;
   void (*fn)(void);
@@ -705,6 +786,8 @@ struct test {
   { "clock-keeps-hot", clock_keeps_hot },
   { "shared-one-read", shared_one_read },
   { "shared-write-private", shared_write_private },
+  { "fork-storm", fork_storm },
+  { "fork-big", fork_big },
 };
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
 

@@ -67,6 +67,10 @@ consolewrite(int user_src, uint64 src, int n)
   int done = 0;
 
   while(done < n){
+    // A long write to the slow UART must not keep a killed process (an
+    // out-of-memory victim, whose memory others wait for) from exiting.
+    if(user_src && killed(myproc()))
+      break;
     int k = n - done < CHUNK ? n - done : CHUNK;
     if(either_copyin(chunk, user_src, src + done, k) == -1)
       break;

@@ -175,6 +175,8 @@ filewrite_inode(struct file *f, uint64 addr, int n)
   int i = 0;
 
   while(i < n){
+    if(killed(myproc()))
+      break;    // a killed writer goes between chunks (each one is whole)
     int n1 = n - i;
     if(n1 > max)
       n1 = max;

@@ -133,6 +133,8 @@ pipewrite(struct pipe *pi, uint64 addr, int n)
   int i = 0;
 
   while(i < n){
+    if(killed(pr))      // a killed writer goes, however much is left
+      return i > 0 ? i : -1;
     int m = n - i < PIPECHUNK ? n - i : PIPECHUNK;
     if(copyin(pr->pagetable, buf, addr + i, m) < 0)
       return i > 0 ? i : -1;

@@ -49,6 +49,7 @@
 #include "mm/swap.h"
 
 static uint64 zero_frame; // physical address of the shared zero frame
+static char fault_oom[] = "out of memory";
 
 // Allocate the shared zero frame. It is never freed (mappings of it hold
 // no reference). Runs once at boot, after kinit().
@@ -132,6 +133,10 @@ fault_lazy(struct proc *p, uint64 va, enum fault_access access)
 {
   if(va < p->heap_base || va >= PGROUNDUP(p->sz) - (BUG_SBRK ? PGSIZE : 0))
     return 0;
+  // The page-table pages on the way to va, taken now, where taking them
+  // may reclaim: mappages() under p->vmlock below then needs none.
+  if(uvm_ptreserve(p->pagetable, va, &p->vmlock, 1) < 0)
+    return -1;
   acquire(&p->vmlock);
   pte_t *pte = walk(p->pagetable, va, 0);
   pte_t e = pte ? *pte : 0;
@@ -329,7 +334,7 @@ fault_resolve(struct proc *p, uint64 va, enum fault_access access)
     return "page lost: the swap disk failed to read it back";
   if(r < 0){
     vmstat_count(VMSTAT_FAULT_OOM);
-    return "out of memory";
+    return fault_oom;
   }
   return fault_diagnose(p, va, access);
 }
@@ -352,7 +357,15 @@ fault_user(struct proc *p, uint64 scause, uint64 va)
   KASSERT(scause == SCAUSE_INSN_PAGE_FAULT || scause == SCAUSE_LOAD_PAGE_FAULT ||
           scause == SCAUSE_STORE_PAGE_FAULT, "fault_user: scause %p is not a page fault",
           (void*)scause);
-  char *why = fault_resolve(p, va, access_of(scause));
+  char *why;
+  // init (pid 1) must not die: it reaps every orphan. A fault of init
+  // that finds no memory waits a tick and tries again, while the
+  // out-of-memory killer (which never picks init) frees some.
+  while((why = fault_resolve(p, va, access_of(scause))) == fault_oom && p->pid == 1){
+    acquire(&tickslock);
+    sleep(&ticks, &tickslock);
+    release(&tickslock);
+  }
   if(why == 0)
     return;
   printf("pid %d (%s): %s (scause %p) at pc %p, address %p: killed (%s)\n",

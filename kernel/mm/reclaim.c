@@ -24,12 +24,15 @@
 // fork instead (the "pte chains" Linux 2.5 had, and dropped for the same
 // object-based idea).
 //
-// When. A user page allocation (user_frame_alloc) reclaims directly when
-// no more than `reserve` frames are free, and leaves those to the kernel's
-// own allocations (page tables, pipes, trapframes), which never reclaim:
-// they may run with spinlocks held. With nothing left to evict (swap full
-// or absent), the out-of-memory killer kills the process that uses the
-// most memory.
+// When. A user page allocation (user_frame_alloc), and a page-table page
+// taken where the caller may sleep (ptpage_alloc), reclaims directly when
+// no more than `reserve` frames are free, and leaves those to the
+// kernel's own allocations that hold spinlocks (pipes, trapframes, a
+// page-table page under an address-space lock), which never reclaim.
+// With nothing left to evict (swap full or absent), the out-of-memory
+// killer kills the process that uses the most memory, page tables
+// counted; it never kills init, and waits for as long as a victim is
+// still on its way out.
 //
 // Locking: lru.lock guards the list and every frame's PGL_* bits. A
 // reclaimer takes the victim off the list under lru.lock together with a
@@ -51,7 +54,6 @@
 
 #ifdef SOL_SWAP
 #define RECLAIM_BATCH 8     // frames a reclaimer tries to free at once
-#define OOM_WAIT_TICKS 200  // how long an allocation waits for an OOM victim to exit
 
 extern struct proc proc[NPROC];
 
@@ -343,20 +345,19 @@ reclaim(int want)
 }
 
 // What process q's memory costs, in 1/PSS_ONE pages: its frames in RAM,
-// a shared one counted as its share, and its pages on swap; the split
-// into *ram and *swapped (whole pages) for messages. Takes q->vmlock.
+// a shared one counted as its share, its pages on swap and its page-table
+// pages; the split into *ram, *swapped and *pt (whole pages) for
+// messages. Takes q->vmlock.
 static uint64
-footprint(struct proc *q, uint64 *ram, uint64 *swapped)
+footprint(struct proc *q, uint64 *ram, uint64 *swapped, uint64 *pt)
 {
   acquire(&q->vmlock);
-  *ram = *swapped = 0;
+  *ram = *swapped = *pt = 0;
   if(q->pagetable)
-    uvmfootprint(q->pagetable, q->sz, ram, swapped);
+    uvmfootprint(q->pagetable, q->sz, ram, swapped, pt);
   release(&q->vmlock);
-  *swapped *= PSS_ONE;
-  uint64 total = *ram + *swapped;
+  uint64 total = *ram + (*swapped + *pt) * PSS_ONE;
   *ram = (*ram + PSS_ONE / 2) / PSS_ONE;
-  *swapped /= PSS_ONE;
   return total;
 }
 
@@ -370,26 +371,32 @@ memory_room(void)
   return kalloc_nfree() + slots - used;
 }
 
+// What oom_kill() tells the allocation that called it.
+enum oom_verdict {
+  OOM_GIVE_UP,  // fail the allocation: the caller is the victim, or no one can be killed
+  OOM_WAIT,     // a victim is on its way out: wait a tick for its memory
+  OOM_RETRY,    // memory came back meanwhile: try again now
+};
+
 // RAM and swap are full: kill the process whose memory costs the most
 // (frames shared copy-on-write count as a share each: a child that has
 // copied its parent's pages costs as much as the parent, and the younger
-// of two equal processes goes: a child before its parent). Never init. If an earlier victim is still on its way out, wait for it instead.
-// Returns 1 when the caller may wait for memory to come back, 0 when it
-// should give up (it is the victim itself, or no process can be killed).
-// room: memory_room() before the caller's reclaim failed. If there is more
-// now, an earlier victim has just let go of its memory: no one is killed,
-// and the caller tries again.
-static int
+// of two equal processes goes: a child before its parent; page-table
+// pages count whole). Never init. If an earlier victim is still on its
+// way out (killed, with memory left), wait for it instead of killing
+// another. room: memory_room() before the caller's reclaim failed; if
+// there is more now, an earlier victim has just let go of its memory.
+static enum oom_verdict
 oom_kill(struct proc *me, uint64 room)
 {
   struct proc *victim = 0;
-  uint64 most = 0, ram, swapped, vram = 0, vswapped = 0;
+  uint64 most = 0, ram, swapped, pt, vram = 0, vswapped = 0, vpt = 0;
   int pending = 0;
 
   acquire(&oom_lock);
   for(struct proc *q = proc; q < &proc[NPROC]; q++){
     int dying = killed(q), pid = q->pid;
-    uint64 cost = footprint(q, &ram, &swapped);
+    uint64 cost = footprint(q, &ram, &swapped, &pt);
     if(cost == 0 || pid <= 1)
       continue;
     if(dying)
@@ -399,20 +406,21 @@ oom_kill(struct proc *me, uint64 room)
       victim = q;
       vram = ram;
       vswapped = swapped;
+      vpt = pt;
     }
   }
-  int retry = pending || memory_room() > room;
-  if(retry || victim == 0){
+  enum oom_verdict v = memory_room() > room ? OOM_RETRY : pending ? OOM_WAIT : OOM_GIVE_UP;
+  if(v != OOM_GIVE_UP || victim == 0){
     release(&oom_lock);
-    return retry && !killed(me);
+    return killed(me) ? OOM_GIVE_UP : v;
   }
-  printf("oom-kill: pid %d (%s) using %d pages (%d resident, %d on swap): "
-         "out of memory and swap\n", victim->pid, victim->name, (int)(vram + vswapped),
-         (int)vram, (int)vswapped);
+  printf("oom-kill: pid %d (%s) using %d pages (%d resident, %d on swap, %d page tables): "
+         "out of memory and swap\n", victim->pid, victim->name, (int)(vram + vswapped + vpt),
+         (int)vram, (int)vswapped, (int)vpt);
   vmstat_count(VMSTAT_OOM_KILL);
   kill(victim->pid);
   release(&oom_lock);
-  return victim != me;
+  return victim == me ? OOM_GIVE_UP : OOM_WAIT;
 }
 
 // Sleep for a clock tick.
@@ -424,41 +432,66 @@ wait_tick(void)
   release(&tickslock);
 }
 
-// A frame for the user page at va, on the LRU list, reclaiming when
-// memory is short. As a last resort, when oom is set (a page fault, which
-// cannot fail without killing), the largest process is killed to make
-// room; without it (exec, which may just fail) it is not. Returns 0 when
-// no frame can be had. Sleeps; the caller holds no spinlock.
-void *
-user_frame_alloc(uint64 va, int oom)
+// A frame for `use`, reclaiming when no more than the reserve is free.
+// As a last resort, when oom is set (a page fault, which cannot fail
+// without killing), the largest process is killed to make room, and the
+// caller waits for as long as a victim is on its way out; without oom
+// (exec, fork, sbrk, which may just fail) it gives up after a reclaim that
+// finds nothing. init never gives up on a fault: it waits for memory
+// (it must not die, and the killer frees some). Returns 0 when no frame
+// can be had. Sleeps; the caller holds no spinlock.
+static void *
+frame_alloc(int use, int oom)
 {
   struct proc *me = myproc();
-  int waited = 0;
 
-  push_off();
-  int locks = mycpu()->noff - 1;
-  pop_off();
-  KASSERT(locks == 0 || me == 0,
-          "user_frame_alloc: called with %d spinlocks held (reclaim sleeps)", locks);
+  KASSERT(me == 0 || !holding_spinlocks(),
+          "user_frame_alloc: called with a spinlock held (reclaim sleeps)");
   for(;;){
-    void *pa = kalloc_nfree() > lru.reserve ? kalloc_as(PG_USER) : 0;
-    if(pa){
-      struct page *pg = pa_to_page((uint64)pa);
-      pg->u.none = 0;
-      pg->u.user.va = PGROUNDDOWN(va);
-      lru_add_tail(pg);
+    void *pa = kalloc_nfree() > lru.reserve ? kalloc_as(use) : 0;
+    if(pa)
       return pa;
-    }
     if(me == 0 || killed(me))
       return 0;
     uint64 room = memory_room();
     if(reclaim(RECLAIM_BATCH) > 0)
       continue;
-    if(!oom || waited >= OOM_WAIT_TICKS || !oom_kill(me, room))
+    if(!oom)
       return 0;
-    wait_tick();
-    waited++;
+    enum oom_verdict v = oom_kill(me, room);
+    if(v == OOM_GIVE_UP && me->pid != 1)
+      return 0;
+    if(v != OOM_RETRY)
+      wait_tick();  // for a victim on its way out (init: for any memory at all)
   }
+}
+
+// A frame for the user page at va, on the LRU list (frame_alloc()).
+// Returns 0 when no frame can be had. Sleeps; the caller holds no
+// spinlock.
+void *
+user_frame_alloc(uint64 va, int oom)
+{
+  void *pa = frame_alloc(PG_USER, oom);
+  if(pa){
+    struct page *pg = pa_to_page((uint64)pa);
+    pg->u.none = 0;
+    pg->u.user.va = PGROUNDDOWN(va);
+    lru_add_tail(pg);
+  }
+  return pa;
+}
+
+// A page-table page for a user page table, taken like a user frame
+// (frame_alloc(): it may reclaim, and with oom kill) so that page tables
+// compete for RAM with the pages they map instead of draining the
+// kernel's reserve. Not on the LRU list: page-table pages are not
+// evicted. Returns 0 when none can be had. Sleeps; the caller holds no
+// spinlock.
+void *
+ptpage_alloc(int oom)
+{
+  return frame_alloc(PG_PAGETABLE, oom);
 }
 #else
 // Lab swap, tasks 2 to 6 (labs/swap/README.md): the LRU list, the victim
@@ -488,5 +521,15 @@ void *
 user_frame_alloc(uint64 va, int oom)
 {
   return kalloc_as(PG_USER);
+}
+
+// A page-table page for a user page table, taken like a user frame (with
+// reclaim, and with oom set the killer), not put on the LRU list. Returns
+// 0 when none can be had. Sleeps; the caller holds no spinlock. Without
+// swap: a frame if one is free.
+void *
+ptpage_alloc(int oom)
+{
+  return kalloc_as(PG_PAGETABLE);
 }
 #endif

@@ -30,27 +30,58 @@ static struct {
   uint64 committed;     // pages of all user address spaces together
 } commit = { .lock = { 0, "commit", 0 } };
 
+// The kernel's overcommit mode (kernel option overcommit=, Linux's three
+// modes): OVERCOMMIT_GUESS by default, OVERCOMMIT_ALWAYS or
+// OVERCOMMIT_NEVER when asked for.
+int
+overcommit_mode(void)
+{
+  if(bootarg_has("overcommit=never"))
+    return OVERCOMMIT_NEVER;
+  if(bootarg_has("overcommit=always"))
+    return OVERCOMMIT_ALWAYS;
+  return OVERCOMMIT_GUESS;
+}
+
 #ifdef SOL_LAZY
 // The most pages user address spaces may be promised together, or 0 for
-// no limit. By default memory is overcommitted: sbrk only reserves
-// addresses, and running out shows at fault time. With the kernel option
-// overcommit=never every promise must be one that the frames and the swap
-// slots could keep: the free and user frames and the swap disk (lab
-// swap), less 1/16 of RAM kept for the kernel (page tables, pipes,
-// stacks). Takes kmem.lock and swap.lock.
+// no limit. Memory is overcommitted unless the kernel option
+// overcommit=never asks for strict accounting: then every promise must be
+// one that the frames and the swap slots could keep: the free and user
+// frames and the swap disk (lab swap), less 1/16 of RAM kept for the
+// kernel (page tables, pipes, stacks). Takes kmem.lock and swap.lock.
 static uint64
 commit_limit(void)
 {
   struct memstat st;
   uint64 slots, used;
 
-  if(!bootarg_has("overcommit=never"))
+  if(overcommit_mode() != OVERCOMMIT_NEVER)
     return 0;
   memset(&st, 0, sizeof(st));
   kalloc_usage(&st);
   swap_usage(&slots, &used);
   uint64 usable = st.free + st.user + slots, reserve = st.total / 16;
   return usable > reserve ? usable - reserve : 1;
+}
+
+// Is one new request of npages (sbrk, exec) an obvious overcommit, which
+// the default mode refuses: more than all of RAM and swap together, so
+// that it could never be backed even if nothing else ran? (Linux's
+// heuristic mode; fork copies promises already made and is not asked.)
+// Takes kmem.lock and swap.lock.
+static int
+commit_obvious_overcommit(uint64 npages)
+{
+  struct memstat st;
+  uint64 slots, used;
+
+  if(overcommit_mode() != OVERCOMMIT_GUESS)
+    return 0;
+  memset(&st, 0, sizeof(st));
+  kalloc_usage(&st);
+  swap_usage(&slots, &used);
+  return npages > st.total + slots;
 }
 #else
 // The most pages user address spaces may be promised together, or 0 for
@@ -61,14 +92,26 @@ commit_limit(void)
 {
   return 0;
 }
+
+// Is one new request of npages an obvious overcommit (lab lazy)? Eager
+// allocation needs no such check.
+static int
+commit_obvious_overcommit(uint64 npages)
+{
+  return 0;
+}
 #endif
 
-// Promise npages more pages to a user address space (exec, fork, sbrk).
-// Returns 0, or -1 when that would pass the commit limit. Takes
-// commit.lock.
+// Promise npages more pages to a user address space: a new request
+// (sbrk, exec: VM_COMMIT_NEW), which the default overcommit mode checks
+// on its own, or a copy of promises made before (fork: VM_COMMIT_COPY).
+// Returns 0, or -1 when that would pass the commit limit or the request
+// is an obvious overcommit. Takes commit.lock.
 int
-vm_commit(uint64 npages)
+vm_commit(uint64 npages, int how)
 {
+  if(how == VM_COMMIT_NEW && commit_obvious_overcommit(npages))
+    return -1;
   acquire(&commit.lock);
   uint64 limit = commit_limit();
   if(limit && (npages > limit || commit.committed > limit - npages)){
@@ -140,6 +183,7 @@ kmemstat(struct memstat *st)
   st->committed = commit.committed;
   st->commit_limit = commit_limit();
   release(&commit.lock);
+  st->overcommit = overcommit_mode();
   st->shared = shared_frames();
   swap_usage(&st->swap_slots, &st->swap_used);
 }

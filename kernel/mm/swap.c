@@ -21,7 +21,11 @@
 // once, however many processes wait for it.
 //
 // Locking: swap.lock guards the slot counts (struct swapslots) and the
-// slots being written or read.
+// slots being written or read. It is taken under address-space locks
+// (reclaim's rmap_unmap, fork's copy), and sleep() on it takes p->lock:
+// so wakeup(), which takes every p->lock, is never called under it
+// (mm/lockorder.h); whoever unmarks a slot wakes the waiters after
+// releasing it.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -73,9 +77,10 @@ busy_locked(struct busy *busy, uint64 slot)
   return 0;
 }
 
-// Put slot in busy (on) or take it out (off), waking whoever waits for
-// slots (one process is in at most one swap_out and one swap-in at a
-// time, hence NPROC entries). Caller holds swap.lock.
+// Put slot in busy (on) or take it out (off; the caller then wakes the
+// processes waiting for slots, once it has released swap.lock). One
+// process is in at most one swap_out and one swap-in at a time, hence
+// NPROC entries. Caller holds swap.lock.
 static void
 set_busy_locked(struct busy *busy, uint64 slot, int on)
 {
@@ -87,7 +92,6 @@ set_busy_locked(struct busy *busy, uint64 slot, int on)
     }
     if(!on && busy[i].slot1 == slot + 1){
       busy[i].slot1 = 0;
-      wakeup(&swap);
       return;
     }
   }
@@ -115,6 +119,8 @@ swap_writing(uint64 slot, int on)
   acquire(&swap.lock);
   set_busy_locked(swap.writing, slot, on);
   release(&swap.lock);
+  if(!on)
+    wakeup(&swap);
 }
 
 // A frame gives up the slot swap_keep() let it keep: its page goes back to
@@ -245,6 +251,7 @@ swap_in_end(uint64 slot)
   acquire(&swap.lock);
   set_busy_locked(swap.reading, slot, 0);
   release(&swap.lock);
+  wakeup(&swap);
 }
 
 // The slot the calling process marked being read (swap_in_begin()) and

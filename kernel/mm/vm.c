@@ -7,9 +7,21 @@
 // per-process kernel stacks at the top. User page tables follow xv6's
 // layout (memlayout.h).
 //
-// Locking: a user page table belongs to its process; only that process's
-// kernel thread (or its parent during fork, before the child runs) changes
-// it. The kernel page table is written only during boot.
+// Page-table pages of user page tables come from ptpage_alloc() wherever
+// the caller may sleep, so that they compete for RAM with the pages they
+// map (reclaim, lab swap) and leave the kernel's reserve alone; a caller
+// that holds a spinlock (the address-space lock) first makes sure the
+// pages it needs exist (uvm_ptreserve), and only a walk under a spinlock
+// that still finds one missing falls back to the reserve (kalloc).
+//
+// Locking: the tree of a user page table (which page-table pages exist)
+// changes only through its process's own kernel thread (or its parent
+// during fork, before the child runs); its leaf PTEs also change under
+// p->vmlock by reclaim (mm/reclaim.c), which turns valid PTEs of other
+// processes into swap PTEs and clears their accessed bits. Page-table
+// pages are installed and freed under p->vmlock too, so a reclaimer
+// holding it never walks into a freed one. The kernel page table is
+// written only during boot.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -63,6 +75,31 @@ kvminithart(void)
   sfence_vma();  // drop any stale translations
 }
 
+// A zeroed page-table page: one that may reclaim (ptpage_alloc) when the
+// caller may sleep, else one from the kernel's reserve. 0 when none.
+static pagetable_t
+ptpage_new(void)
+{
+  pagetable_t pt = myproc() && !holding_spinlocks() ? ptpage_alloc(0) : kalloc_as(PG_PAGETABLE);
+  if(pt)
+    memset(pt, 0, PGSIZE);
+  return pt;
+}
+
+// The first invalid page-directory entry on the way to va's level-0 PTE,
+// or 0 when that PTE's table exists.
+static pde_t *
+walk_gap(pagetable_t pagetable, uint64 va)
+{
+  for(int level = 2; level > 0; level--){
+    pde_t *pde = &pagetable[PX(level, va)];
+    if((*pde & PTE_V) == 0)
+      return pde;
+    pagetable = (pagetable_t)PTE2PA(*pde);
+  }
+  return 0;
+}
+
 // Return the address of the level-0 PTE for va, creating the intermediate
 // page-table pages when alloc is set. Returns 0 if va is out of range or a
 // page-table page cannot be allocated (or alloc is 0 and one is missing).
@@ -79,13 +116,103 @@ walk(pagetable_t pagetable, uint64 va, int alloc)
               "walk: unexpected superpage at level %d for va %p", level, (void*)va);
       pagetable = (pagetable_t)PTE2PA(*pte);
     } else {
-      if(!alloc || (pagetable = (pde_t*)kalloc_as(PG_PAGETABLE)) == 0)
+      if(!alloc || (pagetable = ptpage_new()) == 0)
         return 0;
-      memset(pagetable, 0, PGSIZE);
       *pte = PA2PTE(pagetable) | PTE_V;
     }
   }
   return &pagetable[PX(0, va)];
+}
+
+// Make the page-table pages on the way to va's PTE exist, taking each
+// with no spinlock held (ptpage_alloc: it may reclaim and sleep; with oom
+// set, as for a page fault, even kill) and installing it under lk, the
+// address space's lock (0 for a page table no one else sees yet), so
+// that a walk under lk then finds them without allocating. Only the
+// owner changes the tree, so what is installed stays. Returns 0, or -1
+// when out of memory. The caller holds no spinlock.
+int
+uvm_ptreserve(pagetable_t pagetable, uint64 va, struct spinlock *lk, int oom)
+{
+  pagetable_t spare = 0;
+
+  for(;;){
+    if(lk)
+      acquire(lk);
+    pde_t *pde = walk_gap(pagetable, va);
+    if(pde && spare){
+      *pde = PA2PTE(spare) | PTE_V;
+      spare = 0;
+      pde = walk_gap(pagetable, va);
+    }
+    if(lk)
+      release(lk);
+    if(pde == 0)
+      return 0;
+    if((spare = ptpage_alloc(oom)) == 0)
+      return -1;
+    memset(spare, 0, PGSIZE);
+  }
+}
+
+// Is the page-table page pt empty (every entry 0)?
+static int
+ptpage_empty(pagetable_t pt)
+{
+  for(int i = 0; i < 512; i++)
+    if(pt[i])
+      return 0;
+  return 1;
+}
+
+// Free the page-table pages that an unmap of [lo, hi) left mapping
+// nothing: a heap that shrinks gives back the tables of the range it
+// left, or a sparse heap would keep a table per touched 2 MiB for good.
+// Caller holds the address space's lock (a reclaimer walking the table
+// holds it too).
+void
+uvm_ptprune(pagetable_t pagetable, uint64 lo, uint64 hi)
+{
+  uint64 span1 = 1UL << PXSHIFT(1);   // what one level-0 table maps: 2 MiB
+  uint64 span2 = 1UL << PXSHIFT(2);   // what one level-1 table maps: 1 GiB
+
+  for(uint64 a = lo & ~(span1 - 1); a < hi && a < MAXVA; a += span1){
+    pde_t *pde2 = &pagetable[PX(2, a)];
+    if((*pde2 & PTE_V) == 0){
+      a = (a & ~(span2 - 1)) + span2 - span1;   // on to the next GiB
+      continue;
+    }
+    pagetable_t mid = (pagetable_t)PTE2PA(*pde2);
+    pde_t *pde1 = &mid[PX(1, a)];
+    if((*pde1 & PTE_V) && ptpage_empty((pagetable_t)PTE2PA(*pde1))){
+      kfree((void*)PTE2PA(*pde1));
+      *pde1 = 0;
+    }
+    // After the last 2 MiB of this GiB in the range: the level-1 table.
+    if((PX(1, a + span1) == 0 || a + span1 >= hi) && ptpage_empty(mid)){
+      kfree(mid);
+      *pde2 = 0;
+    }
+  }
+}
+
+// How many page-table pages the tree of a user page table has, its root
+// included: what the process's mappings cost beyond the pages mapped.
+// Caller holds the address space's lock.
+uint64
+uvm_ptpages(pagetable_t pagetable)
+{
+  uint64 n = 1;
+
+  for(int i = 0; i < 512; i++){
+    if((pagetable[i] & PTE_V) == 0)
+      continue;
+    pagetable_t mid = (pagetable_t)PTE2PA(pagetable[i]);
+    n++;
+    for(int j = 0; j < 512; j++)
+      n += (mid[j] & PTE_V) != 0;
+  }
+  return n;
 }
 
 // The level-0 PTE for va like walk(pt, va, 0), for loops over large
@@ -283,6 +410,7 @@ uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz)
   if(PGROUNDUP(newsz) < PGROUNDUP(oldsz)){
     uint64 npages = (PGROUNDUP(oldsz) - PGROUNDUP(newsz)) / PGSIZE;
     uvmunmap(pagetable, PGROUNDUP(newsz), npages, UVM_FREE | UVM_HOLES);
+    uvm_ptprune(pagetable, PGROUNDUP(newsz), PGROUNDUP(oldsz));
   }
   return newsz;
 }
@@ -361,6 +489,29 @@ fork_page(pte_t *pte, pte_t *cpte)
   return 0;
 }
 #endif
+
+// Give the child's page table `new` the page-table pages it needs to copy
+// [0, sz) of `old` (one level-0 table for each of old's there), taking
+// them with no spinlock held (uvm_ptreserve: they may reclaim) and
+// installing them under lk, the child's address-space lock, so that
+// uvmcopy(), which runs under both address-space locks, never allocates.
+// old's tree changes only through its owner, the caller, so it is read
+// without its lock. Returns 0, or -1 when out of memory (what was
+// installed is freed with the child).
+int
+uvmcopy_reserve(pagetable_t old, pagetable_t new, uint64 sz, struct spinlock *lk)
+{
+  uint64 span1 = 1UL << PXSHIFT(1);   // what one level-0 table maps: 2 MiB
+
+  for(uint64 a = 0; a < sz; a += PGSIZE){
+    if(walk_sparse(old, &a) == 0)
+      continue;                        // a was moved to the end of the hole
+    if(uvm_ptreserve(new, a, lk, 0) < 0)
+      return -1;
+    a |= span1 - PGSIZE;               // the rest of this table's span
+  }
+  return 0;
+}
 
 // Give a child's empty page table the memory [0, sz) of its parent, page
 // by page (fork_page): holes of the heap [heap_base, sz) stay holes. The
@@ -548,21 +699,20 @@ region_of(uint64 va, uint64 heap_base, pte_t pte)
   return (pte & PTE_X) ? VMR_TEXT : VMR_DATA;
 }
 
-// Count how the pages of the address space [0, sz) with heap [heap_base,
-// sz) are backed, by region, into *vs. The caller makes sure the page
-// table does not change meanwhile.
-void
-uvmspace(pagetable_t pagetable, uint64 heap_base, uint64 sz, struct vmspace *vs)
+// Count into *vs how the pages [lo, hi) of an address space with heap
+// [heap_base, ...) are backed, by region. The caller holds the lock that
+// keeps the page table from changing.
+static void
+uvmspace_range(pagetable_t pagetable, uint64 lo, uint64 hi, uint64 heap_base,
+               struct vmspace *vs)
 {
-  for(int r = 0; r < NVMR; r++)
-    vs->r[r].start = ~0UL;
-  for(uint64 a = 0; a < PGROUNDUP(sz); a += PGSIZE){
+  for(uint64 a = lo; a < hi; a += PGSIZE){
     uint64 at = a;
     pte_t *pte = walk_sparse(pagetable, &a);
     pte_t e = pte ? *pte : 0;
     struct vmregion *r = &vs->r[region_of(at, heap_base, e)];
-    if(a > PGROUNDUP(sz) - PGSIZE)
-      a = PGROUNDUP(sz) - PGSIZE;  // a skipped range ends at sz
+    if(a > hi - PGSIZE)
+      a = hi - PGSIZE;  // a skipped range ends at hi
     if(at < r->start)
       r->start = at;
     r->end = a + PGSIZE;
@@ -579,23 +729,61 @@ uvmspace(pagetable_t pagetable, uint64 heap_base, uint64 sz, struct vmspace *vs)
     else
       r->resident++;
   }
+}
+
+// How much of an address space vmspace() walks per hold of its lock: a
+// spinlock keeps interrupts off, and a sparse heap of gigabytes must not
+// stop this hart's clock for the whole walk.
+#define VMSPACE_CHUNK (512 * PGSIZE)
+
+// Fill *vs with how the pages of process p (whose pid was pid when the
+// caller found it) are backed, by region, walking VMSPACE_CHUNK at a time
+// under p->vmlock, so p may run, grow or shrink meanwhile. Under
+// p->vmlock a set p->pagetable means p->pid is still the pid allocproc()
+// gave it (it sets the pid before the page table, and freeproc() clears
+// it after the page table). Returns 0, or -1 when p exited before the
+// walk was done.
+int
+uvmspace(struct proc *p, int pid, struct vmspace *vs)
+{
+  uint64 a = 0, sz = 0;
+  int alive;
+
+  for(int r = 0; r < NVMR; r++)
+    vs->r[r].start = ~0UL;
+  do {
+    acquire(&p->vmlock);
+    alive = p->pagetable != 0 && p->pid == pid;
+    vs->size = p->sz;
+    sz = PGROUNDUP(p->sz);
+    uint64 end = a + VMSPACE_CHUNK < sz ? a + VMSPACE_CHUNK : sz;
+    if(alive && a < end)
+      uvmspace_range(p->pagetable, a, end, p->heap_base, vs);
+    if(alive && end == sz)
+      vs->ptpages = uvm_ptpages(p->pagetable);
+    release(&p->vmlock);
+    a = end;
+  } while(alive && a < sz);
   for(int r = 0; r < NVMR; r++)
     if(vs->r[r].pages == 0)
       vs->r[r].start = vs->r[r].end = 0;
-  vs->size = sz;
+  vs->pid = pid;
+  return alive ? 0 : -1;
 }
 
 // What the address space [0, sz) of a page table costs: into *ram, its
 // frames in RAM, each shared one counted as its share (1/refcount, in
-// units of 1/PSS_ONE page: the proportional set size), and into *swapped
-// its pages on swap. The zero frame costs nothing. The caller makes sure
-// the page table does not change meanwhile.
+// units of 1/PSS_ONE page: the proportional set size), into *swapped its
+// pages on swap, and into *ptpages its page-table pages. The zero frame
+// costs nothing. The caller makes sure the page table does not change
+// meanwhile.
 void
-uvmfootprint(pagetable_t pagetable, uint64 sz, uint64 *ram, uint64 *swapped)
+uvmfootprint(pagetable_t pagetable, uint64 sz, uint64 *ram, uint64 *swapped, uint64 *ptpages)
 {
   pte_t *pte = 0;
 
   *ram = *swapped = 0;
+  *ptpages = uvm_ptpages(pagetable);
   for(uint64 a = 0; a < PGROUNDUP(sz); a += PGSIZE){
     pte = walk_next(pagetable, &a, pte);
     if(pte == 0)
