@@ -31,6 +31,7 @@ RESULT_RE = re.compile(r"^(?:selftest|frametest|buddytest): ([\w-]+): "
 # A process the kernel killed (`pid N (name): ... killed (why)`, and lab
 # swap's `oom-kill: pid N ...`) counts too: it says why a test's process died.
 DIAG_RE = re.compile(r"^\w+_check: |assertion '.*' failed|^panic(?: \(hart \d+\))?: "
+                     r"|^lockdep: (?!checking )"
                      r"|^selftest: (?!starting$|done, |struct page is |[\w-]+: ok$)"
                      r"|^pid \d+ \(.*\): .*killed \(|^oom-kill: ")
 BACKTRACE_RE = re.compile(r"^backtrace:$")

@@ -119,6 +119,17 @@ class Test:
         self.index = 0
 
 
+def kernel_options(kopts):
+    """The kernel options a grader boots with: kopts, plus `lockdep`
+    (run-time lock-order checking, kernel/lockdep.c) unless the
+    environment sets GRADE_LOCKDEP=0. A lock order that can deadlock then
+    fails the test that took it, naming both orders, instead of hanging
+    until its timeout in the runs where the timing goes wrong."""
+    if os.environ.get("GRADE_LOCKDEP", "1") == "0":
+        return kopts
+    return ("lockdep " + kopts).strip()
+
+
 class Boot:
     """A machine shape that several tests share, one QEMU at a time.
 
@@ -701,7 +712,7 @@ class Grader:
 
     def _start(self, boot, logf):
         """Boot the kernel for boot's tests; (Qemu, Session) at the prompt."""
-        q = Qemu(cpus=boot.cpus, mem=boot.mem, kopts=boot.kopts,
+        q = Qemu(cpus=boot.cpus, mem=boot.mem, kopts=kernel_options(boot.kopts),
                  disks=boot.disks, kernel=self.kernel, fsimg=self.fsimg,
                  log=logf, echo=self.echo, gdb=boot.gdb)
         try:

@@ -522,6 +522,8 @@ sleep(void *chan, struct spinlock *lk)
 {
   struct proc *p = myproc();
 
+  if(lockdep_on)
+    lockdep_sleep(lk, (uint64)__builtin_return_address(0));
   // Holding p->lock before releasing lk means no wakeup(chan) can run in
   // between: wakeup needs p->lock to see us.
   acquire(&p->lock);
@@ -541,6 +543,8 @@ wakeup(void *chan)
 {
   struct proc *me = myproc();
 
+  if(lockdep_on)   // counts as taking every p->lock, sleeper or not
+    lockdep_wakeup(&proc[0].lock, (uint64)__builtin_return_address(0));
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     if(p == me)
       continue;
