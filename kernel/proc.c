@@ -294,6 +294,7 @@ fork(void)
 
   if((np = allocproc()) == 0)
     return -1;
+  if(BUG_FORK_LOCK_ORDER){ acquire(&tickslock); release(&tickslock); }
   if(vm_commit(PGROUNDUP(p->sz) / PGSIZE) < 0){
     freeproc(np);
     release(&np->lock);

@@ -120,6 +120,14 @@ SELF_CHECKS = [
               ["clock-keeps-hot"], must_say=[r"second chance", r"rmap_referenced"]),
     SelfCheck("grade-lab-swap.py", "bug-swap-reread", ["BUG=swap-reread"],
               ["shared-one-read"], must_say=[r"read once", r"rmap_swapcached"]),
+    # Lock-order bugs: the graders boot with lockdep, which must name the
+    # rule and both orders' functions at once, not hang on a deadlock.
+    SelfCheck("grade-base.py", "bug-fork-lock-order", ["BUG=fork-lock-order"],
+              ["boot"], must_say=[r"wakeup\(\) under a lock that a p->lock holder takes",
+                                  r"is fork at", r"is clockintr at"]),
+    SelfCheck("grade-lab-swap.py", "bug-reclaim-order", ["BUG=reclaim-order"],
+              ["twice-ram"], must_say=[r"lockdep: lock order cycle",
+                                       r"is lru_isolate at"]),
 ]
 
 # What `make` builds besides the kernel, in the order it builds it: a
