@@ -1,6 +1,7 @@
 # Build, run and test the kernel.
 #   make              build kernel/kernel and fs.img
-#   make qemu         boot it (CPUS=3 MEM=128M SWAP=64M by default; KOPTS="selftest" adds kernel options)
+#   make qemu         boot it (CPUS=3 MEM=128M SWAP=64M by default; KOPTS="selftest" adds kernel options,
+#                     KOPTS=lockdep checks lock order at run time, as the graders do)
 #   make qemu-gdb     boot it stopped, waiting for gdb-multiarch on $(GDBPORT)
 #   make check        build everything warning-free and run every test
 #   make grade        grade this tree (T=name: only matching tests; -j2: two boots at once)
@@ -187,6 +188,10 @@ fuzz-long:
 bench-boot: $K/kernel fs.img
 	python3 tools/bench-boot.py
 
+# bench-lockdep: usertests with lock-order checking off and on, side by side.
+bench-lockdep: $K/kernel fs.img
+	python3 tools/bench-lockdep.py
+
 # memviz: pictures of physical memory while memwatch runs a workload
 # (WORKLOAD='PROG ARGS' replaces the default), in build/memviz/*.svg.
 memviz: $K/kernel fs.img
@@ -202,7 +207,7 @@ clean:
 	rm -f $U/usys.S $(UPROGS) mkfs/mkfs fs.img swap.img
 	rm -rf tests/host/build
 
-.PHONY: all deps qemu qemu-gdb check grade bench-boot clean memviz gdb-tests fuzz-long
+.PHONY: all deps qemu qemu-gdb check grade bench-boot bench-lockdep clean memviz gdb-tests fuzz-long
 
 # >>> complete tree only (tools/lab.py drops this block from student trees)
 # ---- labs (complete tree only) ----

@@ -7,7 +7,8 @@ Boots (every one with -m 16M, so that the tests' working sets exceed RAM):
             the swaptest tests one by one (each checks its own frames and
             swap slots come back), the oom-kill message, then free frames
             and slots unchanged.
-  harts3    -smp 3, the same disk: three-faulting, fork-storm.
+  harts3    -smp 3, the same disk, -append lockdep (lock order checked):
+            three-faulting, fork-storm.
   bigfork   -smp 1 -m 32M, a 128 MiB swap disk: fork-big (a fork of a
             64 MiB process, whose page tables exceed the kernel's reserve).
   fifo      -smp 1 with -append reclaim=fifo: the kernel option that
@@ -49,7 +50,8 @@ OOM_RE = (r"(?m)^oom-kill: pid (\d+) \((\S+)\) using (\d+) pages \((\d+) "
           r"swap$")
 
 sw = g.boot("swap", cpus=1, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
-h3 = g.boot("harts3", cpus=3, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
+h3 = g.boot("harts3", cpus=3, mem=MEM, disks=[SWAP_BYTES], kopts="lockdep",
+            setup=note_free)
 
 
 @sw.test(5)

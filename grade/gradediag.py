@@ -28,9 +28,12 @@ MAX_LINES = 24          # at most this many lines of diagnosis
 RESULT_RE = re.compile(r"^(?:selftest|frametest|buddytest): ([\w-]+): "
                        r"(ok|FAIL\b.*)$")
 # Lines that are the kernel's diagnosis of a problem.
+# lockdep's reports (`lockdep: ...`, kernel option lockdep) name a lock
+# order's functions by `ra 0x...`, resolved like a panic's.
 # A process the kernel killed (`pid N (name): ... killed (why)`, and lab
 # swap's `oom-kill: pid N ...`) counts too: it says why a test's process died.
 DIAG_RE = re.compile(r"^\w+_check: |assertion '.*' failed|^panic(?: \(hart \d+\))?: "
+                     r"|^lockdep: (?!checking )"
                      r"|^selftest: (?!starting$|done, |struct page is |[\w-]+: ok$)"
                      r"|^pid \d+ \(.*\): .*killed \(|^oom-kill: ")
 BACKTRACE_RE = re.compile(r"^backtrace:$")
@@ -46,7 +49,8 @@ def diagnosis(text, tree=None, skip=""):
     self-test of kalloc_check provokes some on purpose); a backtrace's
     addresses and a panic's pc and ra are resolved in tree's kernel.
     Lines that occur in the text skip (already shown) are left out, but
-    for the backtrace, which is shown resolved here.
+    for the backtrace and lockdep's lock-order lines, which are shown
+    resolved here (their `ra 0x...` are the functions that took the locks).
     """
     out, pending, in_trace = [], [], False
     for raw in kernel_output(text).replace("\r", "").split("\n"):
@@ -67,7 +71,8 @@ def diagnosis(text, tree=None, skip=""):
             pending.append(line)
     out += pending
     out = [ln for ln in out if not (skip and ln.strip() in skip)
-           or FRAME_RE.match(ln) or BACKTRACE_RE.match(ln)]
+           or FRAME_RE.match(ln) or BACKTRACE_RE.match(ln)
+           or (ln.startswith("lockdep:") and PC_RE.search(ln))]
     if len(out) > MAX_LINES:
         out = out[:MAX_LINES // 2] + ["(... %d more lines ...)"
                                       % (len(out) - MAX_LINES + 1)] + \

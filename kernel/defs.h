@@ -199,6 +199,18 @@ void            push_off(void);
 void            pop_off(void);
 #define assert_held(lk) KASSERT(holding(lk), "caller must hold lock %s", (lk)->name)
 
+// lockdep.c
+extern int      lockdep_on;
+void            lockdep_init(void);
+void            lockdep_acquire(struct spinlock *lk, uint64 ra);
+void            lockdep_release(struct spinlock *lk, uint64 ra);
+void            lockdep_sleep(struct spinlock *lk, uint64 ra);
+void            lockdep_wakeup(struct spinlock *plock, uint64 ra);
+void            lockdep_acquiresleep(struct sleeplock *lk, uint64 ra);
+void            lockdep_gotsleep(struct sleeplock *lk, uint64 ra);
+void            lockdep_releasesleep(struct sleeplock *lk, uint64 ra);
+void            lockdep_dump(void);
+
 // sleeplock.c
 void            initsleeplock(struct sleeplock *lk, char *name);
 void            acquiresleep(struct sleeplock *lk);

@@ -37,6 +37,19 @@
 #define BUG_SWAP_REREAD 0   // rmap_swapcached() finds nothing: every sharer reads its own copy
 #endif
 
+// Lock-order bugs lockdep (kernel option `lockdep`) must report with both
+// orders, whether or not the run's timing deadlocks:
+#ifndef BUG_FORK_LOCK_ORDER
+#define BUG_FORK_LOCK_ORDER 0 // fork takes tickslock under the child's p->lock, while
+                              // clockintr wakes sleepers under tickslock: the fork/swap
+                              // deadlock's shape (a lock held across wakeup, taken by a
+                              // p->lock holder)
+#endif
+#ifndef BUG_RECLAIM_ORDER
+#define BUG_RECLAIM_ORDER 0 // lru_isolate takes an address-space lock (p->vmlock)
+                            // under lru.lock: the reverse of reclaim's order
+#endif
+
 // BUG_KFREE_LEAK: true for every 16th call, made by the allocator's free
 // path to drop that frame. Always 0 in a normal build.
 static inline int

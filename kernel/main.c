@@ -78,6 +78,7 @@ main(uint64 hartid, uint64 dtb)
   if(bootinfo.timebase_freq == 0)
     bootinfo.timebase_freq = 10000000; // QEMU virt's, if the tree omits it
   bootinfo.hart_mask |= 1UL << hartid;
+  lockdep_init();    // lock-order checking, if the kernel option asks
 
   bootmem_init();    // RAM and reserved ranges
   print_boot_banner(hartid);

@@ -305,6 +305,12 @@ fork(void)
 
   if((np = allocproc()) == 0)
     return -1;
+  if(BUG_FORK_LOCK_ORDER){   // the fork/swap shape: a lock that wakeup() runs under, under p->lock
+    acquire(&np->lock);
+    acquire(&tickslock);
+    release(&tickslock);
+    release(&np->lock);
+  }
   if(vm_commit(PGROUNDUP(p->sz) / PGSIZE, VM_COMMIT_COPY) < 0){
     freeproc(np);
     return -1;
@@ -534,6 +540,8 @@ sleep(void *chan, struct spinlock *lk)
 {
   struct proc *p = myproc();
 
+  if(lockdep_on)
+    lockdep_sleep(lk, (uint64)__builtin_return_address(0));
   // Holding p->lock before releasing lk means no wakeup(chan) can run in
   // between: wakeup needs p->lock to see us.
   acquire(&p->lock);
@@ -553,6 +561,8 @@ wakeup(void *chan)
 {
   struct proc *me = myproc();
 
+  if(lockdep_on)   // counts as taking every p->lock, sleeper or not
+    lockdep_wakeup(&proc[0].lock, (uint64)__builtin_return_address(0));
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     if(p == me)
       continue;

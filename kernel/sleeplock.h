@@ -8,5 +8,6 @@ struct sleeplock {
   struct spinlock lk; // guards this structure
   char *name;
   int pid;            // holder, for debugging
+  ushort class;       // lock class for lockdep (kernel/lockdep.c)
 };
 #endif

@@ -16,16 +16,21 @@ initlock(struct spinlock *lk, char *name)
   lk->name = name;
   lk->locked = 0;
   lk->cpu = 0;
+  lk->class = 0;
 }
 
 // Spin until the lock is ours. Panics on a recursive acquire, which would
-// otherwise spin forever.
+// otherwise spin forever. With lockdep on, the lock order is checked
+// before spinning, so an order that can deadlock is reported even when
+// this time it does not.
 void
 acquire(struct spinlock *lk)
 {
   push_off();
   if(holding(lk))
     panic("acquire: lock %s already held by this hart", lk->name);
+  if(lockdep_on)
+    lockdep_acquire(lk, (uint64)__builtin_return_address(0));
 
   // amoswap.w.aq: atomically set locked and read the old value, with
   // acquire ordering so the critical section's loads stay after it.
@@ -37,6 +42,8 @@ acquire(struct spinlock *lk)
 void
 release(struct spinlock *lk)
 {
+  if(lockdep_on)
+    lockdep_release(lk, (uint64)__builtin_return_address(0));
   if(!holding(lk))
     panic("release: lock %s not held by this hart", lk->name);
   lk->cpu = 0;

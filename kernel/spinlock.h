@@ -7,5 +7,6 @@ struct spinlock {
   uint locked;      // nonzero while held
   char *name;       // for panics and the debugger
   struct cpu *cpu;  // the hart holding it
+  ushort class;     // lock class for lockdep (kernel/lockdep.c), 0 until first use
 };
 #endif

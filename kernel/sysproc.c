@@ -139,6 +139,7 @@ sys_vmspace(void)
 uint64
 sys_halt(void)
 {
+  lockdep_dump();   // the lock-order graph, for tests/lockdep
   printf("halt: powering off\n");
   sbi_shutdown();
 }

@@ -9,6 +9,8 @@ Steps (each prints its own lines, shown whole as it ends):
   gdb tests    tests/gdb/test_gdb.py: the gdb commands against QEMU (and in
                the lab starter trees); its counts.
   memviz tests tests/memviz/test_memviz.py: memwatch and the SVG pictures.
+  lock order   tests/lockdep/test_lockorder.py: every lock order the kernel
+               takes under load is allowed by kernel/lockorder.h.
   handouts     tests/lab/test_handouts.py: each handout's test table matches
                its grader (names, points, core); answers files work.
   graders      every grade/grade-*.py on this tree; their test counts.
@@ -120,6 +122,14 @@ SELF_CHECKS = [
               ["clock-keeps-hot"], must_say=[r"second chance", r"rmap_referenced"]),
     SelfCheck("grade-lab-swap.py", "bug-swap-reread", ["BUG=swap-reread"],
               ["shared-one-read"], must_say=[r"read once", r"rmap_swapcached"]),
+    # Lock-order bugs: the graders boot with lockdep, which must name the
+    # rule and both orders' functions at once, not hang on a deadlock.
+    SelfCheck("grade-base.py", "bug-fork-lock-order", ["BUG=fork-lock-order"],
+              ["boot"], must_say=[r"wakeup\(\) under a lock that a p->lock holder takes",
+                                  r"is fork at", r"is clockintr at"]),
+    SelfCheck("grade-lab-swap.py", "bug-reclaim-order", ["BUG=reclaim-order"],
+              ["twice-ram"], must_say=[r"lockdep: lock order reversal",
+                                       r"is lru_isolate at"]),
 ]
 
 # What `make` builds besides the kernel, in the order it builds it: a
@@ -379,6 +389,9 @@ def units(args, jobs):
         # The graders step above already graded the complete tree.
         counted(0, "lab invariants", [py, inv, "--skip-complete",
                                       "-j", str(jobs)])
+    lockorder = os.path.join(ROOT, "tests", "lockdep", "test_lockorder.py")
+    if os.path.exists(lockorder):       # not in a student tree
+        counted(4, "lock order vs table", [py, lockorder])
     tasks = os.path.join(ROOT, "tests", "lab", "test_tasks.py")
     if os.path.exists(tasks):           # not in a student tree
         counted(4, "lab tasks vs handouts", [py, tasks])

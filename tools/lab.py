@@ -62,8 +62,9 @@ C_SUFFIXES = (".c", ".h", ".S")
 SOL_TOKEN = re.compile(r"\bSOL_([A-Za-z0-9_]+)")
 STAFF = ["-c", "user.name=Course Staff", "-c", "user.email=staff@localhost"]
 # Files and folders of the lab machinery that no student tree contains.
+# tests/lockdep checks the complete kernel's lock orders against its table.
 MACHINERY = ["tools/lab.py", "labs/invariants.py", "labs/README.md",
-             "tests/lab"]
+             "tests/lab", "tests/lockdep"]
 
 # Identifying lines: shorter lines (in non-space characters) are too
 # generic to tell a solution from anything else.

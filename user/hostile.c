@@ -436,6 +436,121 @@ linklimit(void)
   unlink("hx-target");
 }
 
+#define SPAN2M (2L * 1024 * 1024)   // what one level-0 page-table page maps
+#define CHUNK64M (64L * 1024 * 1024) // sbrk steps the default overcommit mode allows
+
+// Page-table pages of this process, from vmspace().
+static uint64
+my_ptpages(void)
+{
+  struct vmspace vs;
+  if(vmspace(0, &vs) < 0)
+    FAIL("vmspace failed");
+  return vs.ptpages;
+}
+
+// Grow the heap by n bytes in steps of 64 MiB; returns the old break.
+static char *
+grow_by(uint64 n)
+{
+  char *start = sbrk(0);
+  for(uint64 done = 0; done < n; done += CHUNK64M)
+    if(sbrk(CHUNK64M) == (char*)-1)
+      FAIL("sbrk(64 MiB) failed after %d MiB", (int)(done >> 20));
+  return start;
+}
+
+// Page-table pages are counted and given back: a read of one byte in
+// each 2 MiB of a 1 GiB lazy heap maps the zero frame but costs a
+// page-table page each (vmspace counts them: pmap and the OOM killer see
+// them), and shrinking the heap again frees them (uvm_ptprune), frames
+// and all.
+static void
+pttables(void)
+{
+  uint64 pt0 = my_ptpages(), free0 = free_frames(), n = 1L << 30;
+  char *p = grow_by(n);
+  for(uint64 a = 0; a < n; a += SPAN2M)
+    if(((volatile char *)p)[a] != 0)
+      FAIL("untouched heap at %p does not read 0", p + a);
+  uint64 pt1 = my_ptpages();
+  if(pt1 + 1 < pt0 + n / SPAN2M)   // the first span may share a table with the stack
+    FAIL("reads in %d 2 MiB spans: page-table pages went from %d to %d (vmspace ptpages "
+         "must count every page-table page)", (int)(n / SPAN2M), (int)pt0, (int)pt1);
+  for(uint64 done = 0; done < n; done += CHUNK64M)
+    if(sbrk(-CHUNK64M) == (char*)-1)
+      FAIL("sbrk(-64 MiB) failed");
+  uint64 pt2 = my_ptpages(), free2 = free_frames();
+  if(pt2 > pt0 + 1)
+    FAIL("after shrinking back, %d page-table pages, %d before: a shrink must free the "
+         "page-table pages it leaves empty", (int)pt2, (int)pt0);
+  if(free2 + 4 < free0)
+    FAIL("after shrinking back, %d frames free, %d before", (int)free2, (int)free0);
+}
+
+// The out-of-memory killer counts page-table pages: a hog that fills RAM
+// with them (a read every 2 MiB, each mapping the zero frame) is the
+// victim, not a process holding 8 MiB of real pages, when this process's
+// own page faults find memory gone (no swap: the hostile boots have
+// none).
+static void
+pthog(void)
+{
+  int go[2];
+  if(pipe(go) < 0)
+    FAIL("pipe failed");
+  int holder = must_fork();
+  if(holder == 0){
+    char c, *p = sbrk(8 << 20);
+    for(int i = 0; i < (8 << 20); i += PGSIZE)
+      p[i] = 1;
+    close(go[1]);
+    read(go[0], &c, 1);        // until the test is over
+    exit(0);
+  }
+  int hog = must_fork();
+  if(hog == 0){
+    for(;;){
+      char *p = grow_by(CHUNK64M);
+      for(uint64 a = 0; a < CHUNK64M; a += SPAN2M)
+        (void)((volatile char *)p)[a];
+    }
+  }
+  close(go[0]);
+  struct vmspace vs;
+  int end = uptime() + 3000, next = 0;
+  for(;;){
+    // Until the hog is gone (vmspace() of a large sparse address space
+    // walks all of it: ask now and then).
+    if(uptime() >= next && (vmspace(hog, &vs) < 0 || uptime() >= end))
+      break;
+    if(uptime() >= next)
+      next = uptime() + 20;
+    char *p = sbrk(PGSIZE);    // a fresh frame, again and again
+    if(p == (char*)-1)
+      FAIL("sbrk(PGSIZE) failed");
+    p[0] = 1;
+    sbrk(-PGSIZE);
+  }
+  int timed_out = uptime() >= end;
+  kill(hog);
+  close(go[1]);
+  int st, hog_st = 0, holder_st = 1;
+  for(int k = 0; k < 2; k++){
+    int pid = wait(&st);
+    if(pid == hog)
+      hog_st = st;
+    else if(pid == holder)
+      holder_st = st;
+  }
+  if(holder_st != 0)
+    FAIL("the process holding 8 MiB ended with %d while a page-table hog filled RAM: the "
+         "OOM killer must count page-table pages (uvmfootprint) and pick the hog", holder_st);
+  if(timed_out || hog_st != -1)
+    FAIL("the page-table hog %s: RAM full of page-table pages must end in an OOM kill",
+         timed_out ? "was still running after 30 s" : "was not killed");
+}
+
 // A directory that was removed while it is some process's current
 // directory takes no new entries, and goes when that process leaves.
 static void
@@ -800,6 +915,8 @@ struct test {
   { craftedelf, "craftedelf", DISK },
   { bcachestress, "bcachestress", DISK },
   { linklimit, "linklimit", DISK },
+  { pttables, "pttables", 0 },
+  { pthog, "pthog", 0 },
   { initsurvives, "initsurvives", 0 },
   { 0, 0, 0 },
 };

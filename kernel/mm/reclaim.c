@@ -124,6 +124,8 @@ lru_isolate(void)
   struct page *pg = 0;
 
   acquire(&lru.lock);
+  if(BUG_RECLAIM_ORDER){  // a p->vmlock (not ours) under lru.lock: reversed
+    acquire(&proc[myproc() == proc].vmlock); release(&proc[myproc() == proc].vmlock); }
   while(!page_list_empty(&lru.head)){
     pg = lru.head.next;
     page_list_remove(pg);

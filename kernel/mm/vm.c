@@ -706,9 +706,11 @@ static void
 uvmspace_range(pagetable_t pagetable, uint64 lo, uint64 hi, uint64 heap_base,
                struct vmspace *vs)
 {
+  pte_t *pte = 0;
+
   for(uint64 a = lo; a < hi; a += PGSIZE){
     uint64 at = a;
-    pte_t *pte = walk_sparse(pagetable, &a);
+    pte = walk_next(pagetable, &a, pte);
     pte_t e = pte ? *pte : 0;
     struct vmregion *r = &vs->r[region_of(at, heap_base, e)];
     if(a > hi - PGSIZE)
