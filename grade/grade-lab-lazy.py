@@ -170,6 +170,16 @@ def overcommit_never(s):
                "under overcommit=never", out)
 
 
+@st.test(2, name="exec-refused-unchanged", timeout=60)
+def exec_refused_unchanged(s):
+    """A refused exec leaves its caller as it was (FP registers)."""
+    out = s.run("hostile fpexecfail", timeout=30)
+    if not re.search(r"(?m)^test fpexecfail: OK$", out):
+        s.fail("exec refused at the commit limit returns -1 to a caller whose "
+               "floating-point registers are unchanged: kexec() changes "
+               "nothing of the caller before vm_commit() succeeds", out)
+
+
 @st.test(3, name="free-commit-limit", core=True)
 def free_commit_limit(s):
     """free prints the commit limit under overcommit=never."""
