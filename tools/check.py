@@ -6,6 +6,8 @@ Steps (each prints its own lines, shown whole as it ends):
                in its output fails too. One check. It runs first, alone.
   host tests   `make host-tests` (tests/host); its test counts.
   lab tools    tests/lab/test_lab.py: the export machinery on a made-up course.
+  qemu driver  tests/grade/test_qemu.py: grade/qemu.py against a stub emulator
+               (a panic line stops a wait at once).
   gdb tests    tests/gdb/test_gdb.py: the gdb commands against QEMU (and in
                the lab starter trees); its counts.
   memviz tests tests/memviz/test_memviz.py: memwatch and the SVG pictures.
@@ -361,6 +363,8 @@ def units(args, jobs):
     counted(7, "host tests", ["make", "--no-print-directory", "host-tests"])
     counted(8, "lab tool tests", [py, os.path.join(ROOT, "tests", "lab",
                                                   "test_lab.py")])
+    counted(8, "qemu driver tests", [py, os.path.join(ROOT, "tests", "grade",
+                                                     "test_qemu.py")])
     counted(5, "gdb tests", [py, os.path.join(ROOT, "tests", "gdb",
                                              "test_gdb.py")])
     counted(6, "memviz tests", [py, os.path.join(ROOT, "tests", "memviz",
