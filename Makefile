@@ -115,7 +115,7 @@ UPROGS = \
   $U/_kill $U/_ln $U/_ls $U/_mkdir $U/_rm $U/_sh $U/_stressfs \
   $U/_usertests $U/_wc $U/_zombie \
   $U/_memwatch $U/_hostile $U/_fuzz \
-  $U/_swaptest $U/_swapbench
+  $U/_swaptest $U/_swapbench $U/_refbench
 
 # forktest must not pull in printf/malloc: it checks fork limits with a tiny image.
 $U/_forktest: $U/forktest.o $U/ulib.o $U/usys.o

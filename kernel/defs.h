@@ -124,6 +124,14 @@ void*           user_frame_alloc(uint64 va, int oom);
 void*           ptpage_alloc(int oom);
 void*           rmap_swapcached(uint64 slot, uint64 va);
 
+// mm/twolist.c (reclaim=twolist)
+void            twolist_init(void);
+void            twolist_evicted(uint64 va);
+void            twolist_add_locked(struct page *inactive, struct page *pg, uint64 n);
+void            twolist_remove_locked(struct page *pg);
+struct page*    twolist_next_locked(struct page *inactive);
+int             twolist_keep(struct page *pg, int referenced);
+
 // mm/selftest.c
 void            selftest_run(void);
 int             selftest_kmemtest(int cmd, int arg);

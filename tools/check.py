@@ -13,6 +13,8 @@ Steps (each prints its own lines, shown whole as it ends):
   memviz tests tests/memviz/test_memviz.py: memwatch and the SVG pictures.
   lock order   tests/lockdep/test_lockorder.py: every lock order the kernel
                takes under load is allowed by kernel/lockorder.h.
+  replacement  tests/replace/test_sim.py: the page-replacement simulator
+               (tools/replace) on hand-worked strings, OPT as a bound.
   handouts     tests/lab/test_handouts.py: each handout's test table matches
                its grader (names, points, core); answers files work.
   graders      every grade/grade-*.py on this tree; their test counts.
@@ -369,6 +371,8 @@ def units(args, jobs):
                                              "test_gdb.py")])
     counted(6, "memviz tests", [py, os.path.join(ROOT, "tests", "memviz",
                                                 "test_memviz.py")])
+    counted(8, "replacement simulator tests",
+            [py, os.path.join(ROOT, "tests", "replace", "test_sim.py")])
     handouts = os.path.join(ROOT, "tests", "lab", "test_handouts.py")
     if os.path.exists(handouts):        # not in a student tree
         counted(9, "handouts vs graders", [py, handouts])

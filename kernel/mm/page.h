@@ -35,6 +35,11 @@
 // Reclaim state of a user frame (lab swap), in page.lru.
 #define PGL_LRU       (1 << 0)  // on the LRU list
 #define PGL_ISOLATED  (1 << 1)  // taken off the list by a reclaimer that is evicting it
+// The two-list policy's state of a user frame (reclaim=twolist, mm/twolist.c).
+#define PGL_SEEN      (1 << 2)  // the policy has placed it: the bits below are set
+#define PGL_NEW       (1 << 3)  // not looked at since it came in: its accessed bit is its fault's
+#define PGL_ACTIVE    (1 << 4)  // on (or going back to) the active list
+#define PGL_POLICY    (PGL_SEEN | PGL_NEW | PGL_ACTIVE)
 
 // Buddy orders (lab buddy): blocks of 2^order frames, 4 KiB to 4 MiB.
 #define MAX_ORDER 10

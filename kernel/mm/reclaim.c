@@ -9,6 +9,9 @@
 //     since the last look has those bits cleared and goes to the back; the
 //     first frame found unused is the victim.
 //   - FIFO (kernel option reclaim=fifo): the front frame is the victim.
+//   - two lists (kernel option reclaim=twolist): the list is split in an
+//     inactive and an active one, so that hot pages survive a sweep that
+//     finds every page referenced; mm/twolist.c says how.
 // The victim is unmapped from every PTE that maps it, each replaced by a
 // swap PTE naming one slot (riscv.h: PTE_SWAP); the harts running an
 // affected process flush their TLBs (SBI RFENCE); the page is written to
@@ -62,6 +65,7 @@ static struct {
   struct page head;   // sentinel of the LRU list: oldest frame first
   uint64 n;           // frames on the list
   int fifo;           // kernel option reclaim=fifo
+  int twolist;        // kernel option reclaim=twolist (mm/twolist.c)
   uint64 reserve;     // free frames user allocations leave to the kernel
 } lru;
 
@@ -77,6 +81,8 @@ reclaim_init(void)
   initlock(&oom_lock, "oom");
   page_list_init(&lru.head);
   lru.fifo = bootarg_has("reclaim=fifo");
+  lru.twolist = bootarg_has("reclaim=twolist");
+  twolist_init();
   memset(&st, 0, sizeof(st));
   kalloc_usage(&st);
   lru.reserve = st.total / 256 > 32 ? st.total / 256 : 32;
@@ -87,10 +93,13 @@ static void
 lru_add_tail(struct page *pg)
 {
   acquire(&lru.lock);
-  KASSERT(pg->lru == 0 || pg->lru == PGL_ISOLATED,
+  KASSERT((pg->lru & (PGL_LRU | PGL_ISOLATED)) != PGL_LRU,
           "lru_add: frame %p is already on the LRU list", (void*)page_to_pa(pg));
-  page_list_push(lru.head.prev, pg);
-  pg->lru = PGL_LRU;
+  if(lru.twolist)
+    twolist_add_locked(&lru.head, pg, lru.n);
+  else
+    page_list_push(lru.head.prev, pg);
+  pg->lru = (pg->lru & PGL_POLICY) | PGL_LRU;
   lru.n++;
   release(&lru.lock);
 }
@@ -105,6 +114,7 @@ reclaim_forget(struct page *pg)
   KASSERT((pg->lru & PGL_ISOLATED) == 0,
           "reclaim_forget: frame %p freed while a reclaimer holds it", (void*)page_to_pa(pg));
   if(pg->lru & PGL_LRU){
+    twolist_remove_locked(pg);
     page_list_remove(pg);
     lru.n--;
   }
@@ -126,13 +136,14 @@ lru_isolate(void)
   acquire(&lru.lock);
   if(BUG_RECLAIM_ORDER){  // a p->vmlock (not ours) under lru.lock: reversed
     acquire(&proc[myproc() == proc].vmlock); release(&proc[myproc() == proc].vmlock); }
-  while(!page_list_empty(&lru.head)){
-    pg = lru.head.next;
+  while(lru.n > 0){
+    pg = lru.twolist ? twolist_next_locked(&lru.head) : lru.head.next;
+    twolist_remove_locked(pg);
     page_list_remove(pg);
     lru.n--;
-    pg->lru = 0;
+    pg->lru &= PGL_POLICY;
     if(page_ref_inc_not_zero(pg)){
-      pg->lru = PGL_ISOLATED;
+      pg->lru |= PGL_ISOLATED;
       break;
     }
     pg = 0;   // being freed: reclaim_forget() finds it off the list
@@ -147,7 +158,7 @@ static void
 lru_putback(struct page *pg)
 {
   acquire(&lru.lock);
-  pg->lru = 0;
+  pg->lru &= PGL_POLICY;
   release(&lru.lock);
   if(page_refcount(pg) > 1)
     lru_add_tail(pg);
@@ -287,7 +298,8 @@ evict(struct page *pg)
   uint64 harts = 0;
   int dirty = 0, cached = pg->u.user.slot != 0;
 
-  if(!lru.fifo && rmap_referenced(page_to_pa(pg), pg->u.user.va)){
+  if(lru.twolist ? twolist_keep(pg, rmap_referenced(page_to_pa(pg), pg->u.user.va)) :
+     !lru.fifo && rmap_referenced(page_to_pa(pg), pg->u.user.va)){
     lru_putback(pg);  // second chance
     return 0;
   }
@@ -307,6 +319,8 @@ evict(struct page *pg)
     return 0;
   }
   flush_harts(harts);
+  if(lru.twolist)
+    twolist_evicted(pg->u.user.va);
   if(dirty || !cached){
     swap_out(slot, page_to_pa(pg));
     vmstat_count(VMSTAT_SWAP_OUT);
