@@ -37,7 +37,7 @@ MEM = "16M"
 SWAP_BYTES = 32 << 20       # the swap disk the tests boot with
 SWAP_MIB = SWAP_BYTES >> 20
 SWAPTEST_TIMEOUT = 300      # one swaptest test; seconds before scaling
-USERTESTS_TIMEOUT = 600     # usertests -q with 32 MiB and swap
+USERTESTS_TIMEOUT = 600     # usertests -q with 16 MiB and swap
 IDLE_TIMEOUT = 180          # the longest one usertests test may take
 HOST_TIMEOUT = 120          # building and running a host unit test
 
@@ -161,18 +161,18 @@ fifo = g.boot("fifo", cpus=1, mem=MEM, disks=[SWAP_BYTES],
 program_test(fifo, 5, "fifo-twice-ram", "swaptest twice-ram",
              "the kernel option reclaim=fifo replaces the clock by FIFO and "
              "swapping stays correct",
-             "reclaim=fifo: 64 MiB touched with 32 MiB of RAM, verified.",
+             "reclaim=fifo: 32 MiB touched with 16 MiB of RAM, verified.",
              timeout=SWAPTEST_TIMEOUT)
 
 
-# ---- usertests with 32 MiB and swap ----
+# ---- usertests with 16 MiB and swap ----
 
 ut = g.boot("usertests", cpus=3, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
 
 
 @ut.test(10, timeout=USERTESTS_TIMEOUT + 60)
 def usertests_swap(s):
-    """usertests -q passes with -m 32M and a swap disk."""
+    """usertests -q passes with -m 16M and a swap disk."""
     s.usertests("-q", idle_timeout=IDLE_TIMEOUT)
 
 
