@@ -30,6 +30,7 @@
 #include "kernel/memlayout.h"
 #include "kernel/memstat.h"
 #include "user/user.h"
+#include "user/testlib.h"
 
 #define KILLED (-1)          // wait() status of a process the kernel killed
 #define WORDS (PGSIZE / 8)   // 64-bit words per page
@@ -807,6 +808,7 @@ run(struct test *t)
     exit(0);
   }
   wait(&status);
+  test_reap_tree(pid, REAP_TICKS);
   deltas(t, start);
   if(status == KILLED)
     printf("swaptest: %s: FAIL the test process was killed: with RAM full, a fault must "
