@@ -37,6 +37,12 @@
 #define BUG_SWAP_REREAD 0   // rmap_swapcached() finds nothing: every sharer reads its own copy
 #endif
 
+// A bug a student may write in lab cow: fork_page() makes the child's PTE
+// copy-on-write and leaves the parent's writable.
+#ifndef BUG_COW_PARENT_WRITABLE
+#define BUG_COW_PARENT_WRITABLE 0
+#endif
+
 // BUG_KFREE_LEAK: true for every 16th call, made by the allocator's free
 // path to drop that frame. Always 0 in a normal build.
 static inline int

@@ -116,6 +116,11 @@ SELF_CHECKS = [
               must_say=[r"killed \(not mapped\)"]),
     SelfCheck("grade-lab-cow.py", "bug-kfree-leak", ["BUG=kfree-leak"],
               ["usertests-free"]),
+    # A frame shared writable must be caught at the fork that shares it,
+    # not by timeouts (it took 222 s and a misleading kill).
+    SelfCheck("grade-lab-cow.py", "bug-cow-parent-writable",
+              ["BUG=cow-parent-writable"], ["shared-counts"],
+              must_say=[r"fork_page\(\)", r"both lose write permission"]),
     SelfCheck("grade-lab-swap.py", "bug-clock-fifo", ["BUG=clock-fifo"],
               ["clock-keeps-hot"], must_say=[r"second chance", r"rmap_referenced"]),
     SelfCheck("grade-lab-swap.py", "bug-swap-reread", ["BUG=swap-reread"],
