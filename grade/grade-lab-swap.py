@@ -8,6 +8,7 @@ Boots (every one with -m 16M, so that the tests' working sets exceed RAM):
             swap slots come back), the oom-kill message, then free frames
             and slots unchanged.
   harts3    -smp 3, the same disk: three-faulting.
+  harts3-fifo  -smp 3, the same disk, reclaim=fifo: tlb-shootdown.
   fifo      -smp 1 with -append reclaim=fifo: the kernel option that
             replaces the clock with FIFO still swaps correctly.
   usertests -smp 3, the same disk: usertests -q, then frames and slots back.
@@ -47,6 +48,9 @@ OOM_RE = (r"(?m)^oom-kill: pid (\d+) \((\S+)\) using (\d+) pages \((\d+) "
 
 sw = g.boot("swap", cpus=1, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
 h3 = g.boot("harts3", cpus=3, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
+# FIFO evicts a page however hot it is: the writer's, while it runs.
+h3fifo = g.boot("harts3-fifo", cpus=3, mem=MEM, disks=[SWAP_BYTES],
+                setup=note_free, kopts="reclaim=fifo")
 
 
 @sw.test(5)
@@ -96,6 +100,12 @@ SWAPTESTS = [
      "(lock order: address space, then reclaim, then kmem; no spinlock "
      "across disk I/O)",
      "Three processes with working sets over RAM/3 fault at once."),
+    ("tlb-shootdown", 10, True,
+     "a page evicted while its process runs on another hart loses no write: "
+     "evict() flushes every hart that runs a process whose PTE it changed "
+     "(flush_harts(): SBI remote sfence.vma) before the page is written "
+     "out and its frame freed",
+     "A page written in a loop on one hart, evicted from another."),
     ("oom-kill", 10, True,
      "with RAM and swap full the kernel kills a process (the biggest), "
      "counts it in vmstat oom_kill, and goes on",
@@ -126,7 +136,7 @@ SWAPTESTS = [
 ]
 _tests = {}
 for _name, _points, _core, _rule, _doc in SWAPTESTS:
-    _tests[_name] = program_test(h3 if _name == "three-faulting" else sw,
+    _tests[_name] = program_test({"three-faulting": h3, "tlb-shootdown": h3fifo}.get(_name, sw),
                                  _points, _name, "swaptest " + _name,
                                  _rule, _doc, core=_core,
                                  timeout=SWAPTEST_TIMEOUT)

@@ -43,6 +43,11 @@
 #define BUG_COW_PARENT_WRITABLE 0
 #endif
 
+// ... and: no TLB shootdown after eviction ("userret flushes anyway").
+#ifndef BUG_NO_FLUSH
+#define BUG_NO_FLUSH 0      // flush_harts() flushes nothing
+#endif
+
 // BUG_KFREE_LEAK: true for every 16th call, made by the allocator's free
 // path to drop that frame. Always 0 in a normal build.
 static inline int

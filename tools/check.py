@@ -125,6 +125,12 @@ SELF_CHECKS = [
               ["clock-keeps-hot"], must_say=[r"second chance", r"rmap_referenced"]),
     SelfCheck("grade-lab-swap.py", "bug-swap-reread", ["BUG=swap-reread"],
               ["shared-one-read"], must_say=[r"read once", r"rmap_swapcached"]),
+    # A missing TLB shootdown got full marks: the free poison and the
+    # writer's count must catch it, naming the flush.
+    SelfCheck("grade-lab-swap.py", "bug-no-flush", ["BUG=no-flush"],
+              ["tlb-shootdown"], must_say=[r"a write reached a freed frame|"
+                                           r"writes were lost",
+                                           r"flush_harts\(\)"]),
 ]
 
 # What `make` builds besides the kernel, in the order it builds it: a

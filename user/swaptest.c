@@ -692,6 +692,71 @@ shared_write_private(void)
   check_pages(p, n, 2, "the parent reading its own writes after the children read");
 }
 
+#define WRITER_WORDS 256    // tlb-shootdown: words the writer increments (half a page)
+#define WRITER_ROUNDS 1000  // tlb-shootdown: rounds of increments between two checks
+
+// tlb-shootdown's writer: increment the first WRITER_WORDS words of a
+// fresh page in a loop with no system call (only timer interrupts trap,
+// and each return to user space flushes this hart), checking after every
+// WRITER_ROUNDS rounds that all increments landed, until killed.
+static void
+hot_writer(void)
+{
+  volatile uint64 *w = (volatile uint64 *)grow(1);
+  uint64 rounds = 0;
+
+  for(;;){
+    for(int r = 0; r < WRITER_ROUNDS; r++)
+      for(int i = 0; i < WRITER_WORDS; i++)
+        w[i]++;
+    rounds += WRITER_ROUNDS;
+    for(int i = 0; i < WRITER_WORDS; i++)
+      if(w[i] != rounds)
+        FAIL("word %d of a page incremented in a loop holds %lu after %lu increments: "
+             "writes were lost while the page went to swap. The hart running the writer "
+             "kept writing through its TLB's stale translation into the evicted frame: "
+             "after changing the PTEs of a process that runs on another hart, evict() "
+             "must flush that hart (flush_harts(): SBI remote sfence.vma) before the "
+             "page is written out and its frame freed", i, w[i], rounds);
+  }
+}
+
+// One process writes a page in a tight loop on one hart while another,
+// on another hart, fills 1.5 x RAM and so pushes the writer's page to
+// swap (with reclaim=fifo, which evicts it however hot it is): no
+// write may be lost, and none may reach the frame after it is freed (the
+// kernel checks the free poison when it hands the frame out again).
+static void
+tlb_shootdown(void)
+{
+  uint64 n = 3 * mem().total / 2;
+  int st = 0;
+
+  need_swap(n + 1);
+  int writer = fork_or_fail();
+  if(writer == 0){
+    hot_writer();
+    exit(0);
+  }
+  int pusher = fork_or_fail();
+  if(pusher == 0){
+    fill_pages(grow(n), n, 7, 0);
+    exit(0);
+  }
+  int first = wait(&st);
+  if(first == writer){
+    kill(pusher);
+    reap();
+    child_ok(st, "the writer");
+    FAIL("the writer ended before it was killed");
+  }
+  child_ok(st, "the process pushing pages to swap");
+  kill(writer);
+  st = reap();
+  if(st != KILLED)
+    child_ok(st, "the writer");
+}
+
 struct test {
   char *name;
   void (*fn)(void);
@@ -701,6 +766,7 @@ struct test {
   { "fork-exit-sbrk", fork_exit_sbrk },
   { "syscall-swapped", syscall_swapped },
   { "three-faulting", three_faulting },
+  { "tlb-shootdown", tlb_shootdown },
   { "oom-kill", oom_kill },
   { "oom-biggest", oom_biggest },
   { "clock-keeps-hot", clock_keeps_hot },
