@@ -10,7 +10,9 @@ Steps (each prints its own lines, shown whole as it ends):
                the lab starter trees); its counts.
   memviz tests tests/memviz/test_memviz.py: memwatch and the SVG pictures.
   handouts     tests/lab/test_handouts.py: each handout's test table matches
-               its grader (names, points, core); answers files work.
+               its grader (names, points, core); answers files work; what
+               a handout names (functions, files, "Measure it" commands)
+               exists in its lab's student tree.
   graders      every grade/grade-*.py on this tree; their test counts.
   self-checks  every grader scores less than full marks on a kernel that
                is broken on purpose (SELF_CHECKS below), and the tests
@@ -19,7 +21,8 @@ Steps (each prints its own lines, shown whole as it ends):
   invariants   `python3 labs/invariants.py --skip-complete`, when that file
                exists; its counts.
   lab tasks    tests/lab/test_tasks.py: the student trees after each task
-               of frames and buddy score what their handouts say.
+               of frames, buddy, lazy and cow score what their handouts
+               say (swap: not yet, its task 4 is being reworked).
 The last line is `N passed, N failed` over all of them; the exit status is
 non-zero if anything failed. A step that dies without its summary line
 counts as one failure. Before it, a table of the steps' wall times.
