@@ -105,7 +105,7 @@ SWAPTESTS = [
      "evict() flushes every hart that runs a process whose PTE it changed "
      "(flush_harts(): SBI remote sfence.vma) before the page is written "
      "out and its frame freed",
-     "A page written in a loop on one hart, evicted from another."),
+     "Pages written in a loop on one hart, evicted from another."),
     ("oom-kill", 10, True,
      "with RAM and swap full the kernel kills a process (the biggest), "
      "counts it in vmstat oom_kill, and goes on",

@@ -692,38 +692,43 @@ shared_write_private(void)
   check_pages(p, n, 2, "the parent reading its own writes after the children read");
 }
 
-#define WRITER_WORDS 256    // tlb-shootdown: words the writer increments (half a page)
-#define WRITER_ROUNDS 1000  // tlb-shootdown: rounds of increments between two checks
+#define WRITER_PAGES 256    // tlb-shootdown: pages the writer increments a word of
+#define WRITER_ROUNDS 200   // tlb-shootdown: rounds of increments between two checks
 
-// tlb-shootdown's writer: increment the first WRITER_WORDS words of a
-// fresh page in a loop with no system call (only timer interrupts trap,
-// and each return to user space flushes this hart), checking after every
-// WRITER_ROUNDS rounds that all increments landed, until killed.
+// tlb-shootdown's writer: increment one word of each of WRITER_PAGES
+// fresh pages, round after round, in a loop with no system call (only
+// timer interrupts and faults trap, and each return to user space
+// flushes this hart), checking after every WRITER_ROUNDS rounds that all
+// increments landed, until killed. Many pages, so that many of the
+// pusher's evictions hit the writer while it runs, whatever the load of
+// the host; one word each, so that a stale write into a freed frame
+// leaves the rest of its poison for the kernel to see.
 static void
 hot_writer(void)
 {
-  volatile uint64 *w = (volatile uint64 *)grow(1);
+  volatile uint64 *w = (volatile uint64 *)grow(WRITER_PAGES);
   uint64 rounds = 0;
 
   for(;;){
     for(int r = 0; r < WRITER_ROUNDS; r++)
-      for(int i = 0; i < WRITER_WORDS; i++)
-        w[i]++;
+      for(int i = 0; i < WRITER_PAGES; i++)
+        w[i * (PGSIZE / 8) + 1]++;
     rounds += WRITER_ROUNDS;
-    for(int i = 0; i < WRITER_WORDS; i++)
-      if(w[i] != rounds)
-        FAIL("word %d of a page incremented in a loop holds %lu after %lu increments: "
+    for(int i = 0; i < WRITER_PAGES; i++)
+      if(w[i * (PGSIZE / 8) + 1] != rounds)
+        FAIL("page %d of %d incremented in a loop holds %lu after %lu increments: "
              "writes were lost while the page went to swap. The hart running the writer "
              "kept writing through its TLB's stale translation into the evicted frame: "
              "after changing the PTEs of a process that runs on another hart, evict() "
              "must flush that hart (flush_harts(): SBI remote sfence.vma) before the "
-             "page is written out and its frame freed", i, w[i], rounds);
+             "page is written out and its frame freed", i, WRITER_PAGES,
+             w[i * (PGSIZE / 8) + 1], rounds);
   }
 }
 
-// One process writes a page in a tight loop on one hart while another,
-// on another hart, fills 1.5 x RAM and so pushes the writer's page to
-// swap (with reclaim=fifo, which evicts it however hot it is): no
+// One process writes pages in a tight loop on one hart while another,
+// on another hart, fills 1.5 x RAM and so pushes the writer's pages to
+// swap (with reclaim=fifo, which evicts them however hot): no
 // write may be lost, and none may reach the frame after it is freed (the
 // kernel checks the free poison when it hands the frame out again).
 static void
