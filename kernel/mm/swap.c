@@ -32,6 +32,7 @@
 #include "defs.h"
 #include "mm/page.h"
 #include "mm/swap.h"
+#include "inject.h"
 
 #define SECTORS_PER_SLOT (PGSIZE / 512)
 
@@ -87,7 +88,8 @@ set_busy_locked(struct busy *busy, uint64 slot, int on)
     }
     if(!on && busy[i].slot1 == slot + 1){
       busy[i].slot1 = 0;
-      wakeup(&swap);
+      if(!BUG_LOST_WAKEUP)  // planted bug (kernel/inject.h)
+        wakeup(&swap);
       return;
     }
   }
