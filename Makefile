@@ -117,6 +117,13 @@ UPROGS = \
   $U/_memwatch $U/_hostile $U/_fuzz \
   $U/_swaptest $U/_swapbench $U/_refbench
 
+# The in-guest test programs share user/testlib.c (reaping a test's
+# process tree before it is judged).
+TESTPROGS = lazytest cowtest swaptest usertests
+$(TESTPROGS:%=$U/_%): $U/_%: $U/%.o $(ULIB) $U/testlib.o $U/user.ld
+	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB) $U/testlib.o
+	$(OBJDUMP) -S $@ > $U/$*.asm
+
 # forktest must not pull in printf/malloc: it checks fork limits with a tiny image.
 $U/_forktest: $U/forktest.o $U/ulib.o $U/usys.o
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $^

@@ -9,6 +9,7 @@ Boots (every one with -m 16M, so that the tests' working sets exceed RAM):
             and slots unchanged.
   harts3    -smp 3, the same disk, -append lockdep (lock order checked):
             three-faulting, fork-storm.
+  harts3-fifo  -smp 3, the same disk, reclaim=fifo: tlb-shootdown.
   bigfork   -smp 1 -m 32M, a 128 MiB swap disk: fork-big (a fork of a
             64 MiB process, whose page tables exceed the kernel's reserve).
   fifo      -smp 1 with -append reclaim=fifo: the kernel option that
@@ -40,7 +41,7 @@ MEM = "16M"
 SWAP_BYTES = 32 << 20       # the swap disk the tests boot with
 SWAP_MIB = SWAP_BYTES >> 20
 SWAPTEST_TIMEOUT = 300      # one swaptest test; seconds before scaling
-USERTESTS_TIMEOUT = 600     # usertests -q with 32 MiB and swap
+USERTESTS_TIMEOUT = 600     # usertests -q with 16 MiB and swap
 IDLE_TIMEOUT = 180          # the longest one usertests test may take
 HOST_TIMEOUT = 120          # building and running a host unit test
 
@@ -52,6 +53,9 @@ OOM_RE = (r"(?m)^oom-kill: pid (\d+) \((\S+)\) using (\d+) pages \((\d+) "
 sw = g.boot("swap", cpus=1, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
 h3 = g.boot("harts3", cpus=3, mem=MEM, disks=[SWAP_BYTES], kopts="lockdep",
             setup=note_free)
+# FIFO evicts a page however hot it is: the writer's, while it runs.
+h3fifo = g.boot("harts3-fifo", cpus=3, mem=MEM, disks=[SWAP_BYTES],
+                setup=note_free, kopts="reclaim=fifo")
 
 
 @sw.test(5)
@@ -101,6 +105,12 @@ SWAPTESTS = [
      "(lock order: address space, then reclaim, then kmem; no spinlock "
      "across disk I/O)",
      "Three processes with working sets over RAM/3 fault at once."),
+    ("tlb-shootdown", 10, True,
+     "a page evicted while its process runs on another hart loses no write: "
+     "evict() flushes every hart that runs a process whose PTE it changed "
+     "(flush_harts(): SBI remote sfence.vma) before the page is written "
+     "out and its frame freed",
+     "Pages written in a loop on one hart, evicted from another."),
     ("oom-kill", 10, True,
      "with RAM and swap full the kernel kills a process (the biggest), "
      "counts it in vmstat oom_kill, and goes on",
@@ -135,10 +145,10 @@ SWAPTESTS = [
      "machine",
      "25 forks of a mostly swapped process while two siblings page, 3 harts."),
 ]
-ON_THREE_HARTS = ("three-faulting", "fork-storm")
 _tests = {}
 for _name, _points, _core, _rule, _doc in SWAPTESTS:
-    _tests[_name] = program_test(h3 if _name in ON_THREE_HARTS else sw,
+    _tests[_name] = program_test({"three-faulting": h3, "fork-storm": h3,
+                                  "tlb-shootdown": h3fifo}.get(_name, sw),
                                  _points, _name, "swaptest " + _name,
                                  _rule, _doc, core=_core,
                                  timeout=SWAPTEST_TIMEOUT)
@@ -190,18 +200,18 @@ fifo = g.boot("fifo", cpus=1, mem=MEM, disks=[SWAP_BYTES],
 program_test(fifo, 5, "fifo-twice-ram", "swaptest twice-ram",
              "the kernel option reclaim=fifo replaces the clock by FIFO and "
              "swapping stays correct",
-             "reclaim=fifo: 64 MiB touched with 32 MiB of RAM, verified.",
+             "reclaim=fifo: 32 MiB touched with 16 MiB of RAM, verified.",
              timeout=SWAPTEST_TIMEOUT)
 
 
-# ---- usertests with 32 MiB and swap ----
+# ---- usertests with 16 MiB and swap ----
 
 ut = g.boot("usertests", cpus=3, mem=MEM, disks=[SWAP_BYTES], setup=note_free)
 
 
 @ut.test(10, timeout=USERTESTS_TIMEOUT + 60)
 def usertests_swap(s):
-    """usertests -q passes with -m 32M and a swap disk."""
+    """usertests -q passes with -m 16M and a swap disk."""
     s.usertests("-q", idle_timeout=IDLE_TIMEOUT)
 
 

@@ -34,6 +34,8 @@ input; s.expect(regex, timeout) waits for output; s.match(text, *regexes,
 no=[...]) checks lines; s.fail(expected, actual), s.check_equal(got,
 want, what); s.free_frames(); s.halt(); s.state (per boot); s.q (the
 qemu.Qemu). Timeouts are in seconds, multiplied by GRADE_TIMEOUT_SCALE.
+A wait that sees no progress (no output and the same process dump, ^P,
+for STALL_LIMIT seconds) fails then, with the dump, whatever its timeout.
 
 Tests of one boot run in order in one QEMU; a boot lost in a test (QEMU
 exited, a timeout, a kernel panic) is restarted for the next test. A test
@@ -82,10 +84,10 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qemu import (PROMPT, Qemu, QemuError, QemuTimeout,  # noqa: E402,F401
-                  kill_all, scaled, tail, timeout_scale)
+                  kernel_output, kill_all, scaled, tail, timeout_scale)
 from gradebuild import (BuildError, build_variant,  # noqa: E402,F401
                         copy_tree, make, tree_files, make_env, make_jobs)
-from gradediag import diagnosis  # noqa: E402
+from gradediag import diagnosis, nearest_symbols  # noqa: E402
 from gradereport import write_json, write_junit  # noqa: E402
 
 GRADE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -95,11 +97,23 @@ BOOT_TIMEOUT = 60      # seconds to the first prompt, before scaling
 TEST_TIMEOUT = 600     # a whole test, before scaling
 FRAMES_BACK_TRIES = 5  # readings of `free` before no_frame_lost calls it a leak
 FRAMES_BACK_WAIT = 1   # seconds between them
+# A wait sees no progress when the console stays quiet and two process
+# dumps (^P, the kernel's procdump) a while apart are alike. After
+# STALL_QUIET seconds of quiet the grader asks for a dump; after
+# STALL_LIMIT seconds without progress the test fails, showing the dump,
+# instead of waiting out its whole timeout. Both scaled.
+STALL_QUIET = 15
+STALL_LIMIT = 60
+DUMP_RE = re.compile(r"(?ms)^procdump: begin\n(.*?)^procdump: end\n")
 PANIC_RE = re.compile(r"(?m)^panic(?: \(hart \d+\))?: .*$")
 
 
 class TestFailure(Exception):
     """A test failed; the message says what was expected and what came."""
+
+
+class QemuStalled(QemuTimeout):
+    """The guest made no progress for STALL_LIMIT (scaled) seconds."""
 
 
 # ---- declaring tests ----
@@ -190,6 +204,7 @@ class Session:
         self.deadline = None       # time.monotonic() limit of the test
         self.fresh = True          # no test has run in this boot yet
         self.tree = None           # the tree graded (for its kernel's symbols)
+        self.dumps = []            # (start, end) of the dumps the grader asked for
 
     # ---- typing and reading ----
 
@@ -223,13 +238,17 @@ class Session:
         if self.boot.expect_panic:
             # The test waits for the panic itself: no early stop on one.
             try:
-                return self.q.expect(regex, limit)
+                return self._wait(regex, limit)
+            except QemuStalled:
+                raise
             except QemuTimeout:
                 raise QemuTimeout("timed out after %.0fs waiting for %s; last "
                                   "output:\n%s" % (scaled(limit), what,
                                                    self.q.tail())) from None
         try:
-            m = self.q.expect(_with_panic(regex), limit)
+            m = self._wait(_with_panic(regex), limit)
+        except QemuStalled:
+            raise
         except QemuTimeout:
             raise QemuTimeout("timed out after %.0fs waiting for %s; last "
                               "output:\n%s" % (scaled(limit), what,
@@ -241,6 +260,90 @@ class Session:
         line = text[m.start("kpanic_"):].split("\n")[0]
         raise QemuError("kernel panic while waiting for %s:\n    %s\n"
                         "last output:\n%s" % (what, line, self.q.tail()))
+
+    def _wait(self, regex, limit):
+        """self.q.expect(regex, limit), but raise QemuStalled as soon as
+        the guest has made no progress for STALL_LIMIT seconds: no console
+        output (other than the dumps asked for here) and the same process
+        dump (states, sleep channels, vmstat events) at both ends."""
+        end = time.monotonic() + scaled(limit)
+        quiet_since, seen, last = time.monotonic(), self._activity(), None
+        while True:
+            step = min(end - time.monotonic(), scaled(STALL_QUIET))
+            try:
+                return self.q.expect(regex, max(step, 0.1) / timeout_scale())
+            except QemuTimeout:
+                if time.monotonic() >= end:
+                    raise
+            now, act = time.monotonic(), self._activity()
+            if act != seen:
+                quiet_since, seen, last = now, act, None
+                continue
+            dump = self._procdump()
+            if dump is not None and last is not None and dump != last:
+                quiet_since = now           # something moved meanwhile
+            last = dump
+            if now - quiet_since >= scaled(STALL_LIMIT):
+                raise QemuStalled(
+                    "no progress for %.0fs (no output, and the process dump "
+                    "did not change): a deadlock, a lost wakeup, or a loop "
+                    "that never ends. %s\nlast output:\n%s"
+                    % (now - quiet_since, self._explain(dump),
+                       tail(kernel_output(self._without_dumps(
+                           0, len(self.q.transcript))))))
+
+    def _activity(self):
+        """How much the guest has printed, the dumps asked for left out."""
+        return len(self.q.transcript) - sum(e - s for s, e in self.dumps)
+
+    def _procdump(self):
+        """Ask the kernel for a process dump (^P); its text, or None if
+        no dump came within a few seconds (every hart deaf to the console:
+        interrupts off, a spinning lock)."""
+        start = len(self.q.transcript)
+        self.q.send("\x10", newline=False)
+        deadline = time.monotonic() + scaled(5)
+        while time.monotonic() < deadline:
+            text = self.q.transcript
+            m = DUMP_RE.search(text, start)
+            if m:
+                # From the newline procdump starts with, to its end.
+                self.dumps.append((start, m.end()))
+                return m.group(1)
+            time.sleep(0.2)
+        self.dumps.append((start, len(self.q.transcript)))
+        return None
+
+    def _explain(self, dump):
+        """The dump for a message, sleep channels named from the kernel's
+        symbols."""
+        if dump is None:
+            return ("The kernel did not answer ^P (no process dump): every "
+                    "hart is deaf to the console, with interrupts off or "
+                    "spinning on a lock.")
+        chans = {int(a, 16) for a in re.findall(r"chan (0x[0-9a-f]+)", dump)}
+        names = nearest_symbols(sorted(chans), os.path.join(
+            self.tree or TREE, "kernel", "kernel.sym")) if chans else {}
+        lines = []
+        for ln in dump.rstrip("\n").split("\n"):
+            m = re.search(r"chan (0x[0-9a-f]+)", ln)
+            if m and int(m.group(1), 16) in names:
+                ln += " (%s)" % names[int(m.group(1), 16)]
+            lines.append("    | " + ln)
+        return "The kernel's process dump (^P: pid, state, name, size, " \
+               "sleep channel):\n" + "\n".join(lines)
+
+    def _without_dumps(self, start, end):
+        """The transcript from start to end, less the dumps asked for."""
+        text = self.q.transcript
+        out, pos = [], start
+        for s, e in sorted(self.dumps):
+            if e <= pos or s >= end:
+                continue
+            out.append(text[pos:s])
+            pos = max(pos, e)
+        out.append(text[pos:end])
+        return "".join(out)
 
     def send(self, text):
         """Type text on the console as is: no newline added."""
@@ -259,7 +362,7 @@ class Session:
         self.sendline(cmd)
         m = self._expect(PROMPT, timeout, "the shell prompt after `%s`"
                          % cmd)
-        text = self.q.transcript[start:m.start()]
+        text = self._without_dumps(start, m.start())
         if m.group(0).startswith("\n"):
             text += "\n"          # the prompt's pattern took the newline
         i = text.find(cmd + "\n")
@@ -271,8 +374,9 @@ class Session:
         return self.q.mark()
 
     def since(self, mark):
-        """Console output from mark to now."""
-        return self.q.text_since(mark)
+        """Console output from mark to now (less the dumps the grader
+        asked for)."""
+        return self._without_dumps(mark, len(self.q.transcript))
 
     def usertests(self, args="", idle_timeout=120):
         """Run `usertests ARGS` and pass only on ALL TESTS PASSED with no

@@ -50,6 +50,23 @@
                             // under lru.lock: the reverse of reclaim's order
 #endif
 
+// A bug a student may write in lab cow: fork_page() makes the child's PTE
+// copy-on-write and leaves the parent's writable.
+#ifndef BUG_COW_PARENT_WRITABLE
+#define BUG_COW_PARENT_WRITABLE 0
+#endif
+
+// ... and: no TLB shootdown after eviction ("userret flushes anyway").
+#ifndef BUG_NO_FLUSH
+#define BUG_NO_FLUSH 0      // flush_harts() flushes nothing
+#endif
+
+// A silent hang, which every grader must report within a minute with a
+// process dump: a fault waiting for a slot's read is never woken.
+#ifndef BUG_LOST_WAKEUP
+#define BUG_LOST_WAKEUP 0
+#endif
+
 // BUG_KFREE_LEAK: true for every 16th call, made by the allocator's free
 // path to drop that frame. Always 0 in a normal build.
 static inline int

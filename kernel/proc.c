@@ -653,8 +653,12 @@ either_copyin(void *dst, int user_src, uint64 src, uint64 len)
   return 0;
 }
 
-// List the processes on the console (^P). Takes no locks, so that it
-// works on a wedged machine; what it prints may be slightly stale.
+// List the processes on the console (^P), with the channel each sleeps
+// on, between lines that the graders look for ("procdump: begin" and
+// "procdump: end"), and the sum of the vmstat counters: a grader that
+// sees two dumps alike, with no output between, knows nothing moved.
+// Takes no locks, so that it works on a wedged machine; what it prints
+// may be slightly stale.
 void
 procdump(void)
 {
@@ -662,12 +666,21 @@ procdump(void)
     [UNUSED] "unused", [USED] "used", [SLEEPING] "sleep ",
     [RUNNABLE] "runble", [RUNNING] "run   ", [ZOMBIE] "zombie"
   };
+  static struct vmstat vs;   // not on the stack of an interrupt
+  uint64 events = 0;
 
-  printf("\n");
+  printf("\nprocdump: begin\n");
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     if(p->state == UNUSED)
       continue;
     char *state = (p->state >= 0 && p->state < NELEM(states)) ? states[p->state] : "???";
-    printf("%d %s %s %d KiB\n", p->pid, state, p->name, (int)(p->sz / 1024));
+    printf("%d %s %s %d KiB", p->pid, state, p->name, (int)(p->sz / 1024));
+    if(p->state == SLEEPING)
+      printf(" chan %p", p->chan);
+    printf("\n");
   }
+  kvmstat(&vs);
+  for(int i = 0; i < vs.ncounters; i++)
+    events += vs.count[i];
+  printf("procdump: vmstat events %d\nprocdump: end\n", (int)events);
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Benchmark fork: copying (lab cow's starter) against copy-on-write.
 
-Builds lab cow's starter (`tools/lab.py build cow`, in build/lab-cow:
-fork copies every page) and this tree (fork shares frames), boots each,
+Builds lab cow's starter (fork copies every page: in the course's tree
+`tools/lab.py build cow`, in build/lab-cow; in lab cow's student tree its
+first commit, in build/bench-starter) and this tree (fork shares frames), boots each,
 runs `cowbench` (user/cowbench.c) and prints its figures side by side:
 fork+exit+wait and fork+exec+wait of a small process and of one with
 32 MiB touched, the frames a child of the 32 MiB process holds before it
@@ -10,7 +11,7 @@ writes, and the worst case for copy-on-write, a child that writes every
 page. Asserts nothing: numbers are emulated time under QEMU, good for
 comparing the two kernels within one run.
 
-    python3 tools/bench-cow.py [--mem 128M] [--cpus 3]
+    python3 tools/bench-cow.py [--mem 128M] [--cpus 3] [--dry-run]
 """
 
 import argparse
@@ -71,7 +72,14 @@ def main():
     ap.add_argument("--mem", default="128M")
     ap.add_argument("--cpus", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--dry-run", action="store_true",
+                    help="say which trees would be built and booted, and "
+                    "check that they can be; build and boot nothing")
     args = ap.parse_args()
+    if args.dry_run:
+        for title, lab in VARIANTS:
+            print("%s: %s" % (title, build(lab, dry_run=True)))
+        return
 
     results = []
     for title, lab in VARIANTS:

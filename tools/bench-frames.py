@@ -28,16 +28,61 @@ VARIANTS = [  # (column title, lab whose starter to build or None for main)
 ]
 
 
-def build(lab):
-    """Build a variant; returns its tree."""
+def build(lab, dry_run=False):
+    """Build a variant; returns its tree. lab None: this tree; else that
+    lab's starter. The course's tree makes it with tools/lab.py; a student
+    tree has no tools/lab.py, but its git repository's first commit (the
+    export, by the course staff) is its own lab's starter, which is
+    unpacked and built in build/bench-starter. dry_run: only check that
+    the variant can be made (sources unpacked, nothing compiled). Exits
+    with a message when it cannot."""
     if lab is None:
-        subprocess.run(["make", "-s"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
+        if not dry_run:
+            subprocess.run(["make", "-s"], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL)
         return ROOT
-    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "lab.py"),
-                    "build", lab], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-    return os.path.join(ROOT, "build", "lab-" + lab)
+    if os.path.exists(os.path.join(ROOT, "tools", "lab.py")):
+        if not dry_run:
+            subprocess.run([sys.executable, os.path.join(ROOT, "tools", "lab.py"),
+                            "build", lab], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL)
+        return os.path.join(ROOT, "build", "lab-" + lab)
+    return build_student_starter(lab, dry_run)
+
+
+def build_student_starter(lab, dry_run):
+    """The starter of a student tree's own lab, from its first commit."""
+    try:
+        with open(os.path.join(ROOT, ".lab")) as f:
+            mine = f.read().strip()
+    except OSError:
+        mine = None
+    if mine != lab:
+        sys.exit("bench: this tree has no starter of lab %s to compare with (it "
+                 "is %s); run this benchmark in lab %s's student tree"
+                 % (lab, "lab %s's student tree" % mine if mine else
+                    "neither the course's tree nor a student tree", lab))
+    r = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=ROOT,
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       universal_newlines=True)
+    first = r.stdout.split()
+    if r.returncode != 0 or not first:
+        sys.exit("bench: no git history here: the starter of lab %s is the "
+                 "first commit of the tree you were given" % lab)
+    tree = os.path.join(ROOT, "build", "bench-starter")
+    shutil.rmtree(tree, ignore_errors=True)
+    os.makedirs(tree)
+    # git archive | tar: the first commit's files, without a checkout.
+    arc = subprocess.Popen(["git", "archive", first[-1]], cwd=ROOT,
+                           stdout=subprocess.PIPE)
+    subprocess.run(["tar", "-x", "-C", tree], stdin=arc.stdout, check=True)
+    arc.stdout.close()
+    if arc.wait() != 0:
+        sys.exit("bench: git archive %s failed" % first[-1])
+    if not dry_run:
+        subprocess.run(["make", "-s"], cwd=tree, check=True,
+                       stdout=subprocess.DEVNULL)
+    return tree
 
 
 def run_bench(tree, mem, cpus, timeout):

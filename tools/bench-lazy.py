@@ -2,15 +2,16 @@
 """Benchmark lazy allocation: lab lazy's starter (eager sbrk) against the
 complete kernel, in one run.
 
-Builds the starter (`make LAB=lazy`, in build/lab-lazy) and the complete
-tree, boots each, runs `lazybench` (user/lazybench.c) at the shell with the
+Builds the starter (in the course's tree `make LAB=lazy`, in build/lab-lazy;
+in lab lazy's student tree the first commit, in build/bench-starter) and
+this tree, boots each, runs `lazybench` (user/lazybench.c) at the shell with the
 timebase frequency the kernel printed at boot, and prints one table:
 time and frames of a sparse 64 MiB heap, time per page of a fully written
 4 MiB heap, and the round trip of a page fault (zero-page read, fresh-frame
 write). Asserts nothing: numbers are emulated time under QEMU, good for
 comparing the two within one run.
 
-    python3 tools/bench-lazy.py [--mem 128M] [--cpus 3]
+    python3 tools/bench-lazy.py [--mem 128M] [--cpus 3] [--dry-run]
 """
 
 import argparse
@@ -35,9 +36,9 @@ def _bench_frames():
 
 build = _bench_frames().build   # build(lab or None) -> the variant's tree
 
-VARIANTS = [  # (column title, lab whose starter to build, or None for main)
+VARIANTS = [  # (column title, lab whose starter to build, or None for this tree)
     ("eager (starter)", "lazy"),
-    ("lazy (main)", None),
+    ("lazy (this tree)", None),
 ]
 
 
@@ -68,7 +69,14 @@ def main():
     ap.add_argument("--mem", default="128M")
     ap.add_argument("--cpus", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--dry-run", action="store_true",
+                    help="say which trees would be built and booted, and "
+                    "check that they can be; build and boot nothing")
     args = ap.parse_args()
+    if args.dry_run:
+        for title, lab in VARIANTS:
+            print("%s: %s" % (title, build(lab, dry_run=True)))
+        return
 
     results, clocks = [], []
     for title, lab in VARIANTS:

@@ -26,6 +26,7 @@
 #include "kernel/stat.h"
 #include "kernel/fcntl.h"
 #include "user/user.h"
+#include "user/testlib.h"
 
 #define PGSIZE 4096
 #define KILLED (-1)        // wait() status of a process the kernel killed
@@ -658,6 +659,7 @@ run(struct test *t)
   }
   int status = 0;
   wait(&status);
+  test_reap_tree(pid, REAP_TICKS);
   memstat(&after);
   if(status == KILLED)
     printf("cowtest: %s: FAIL the test process was killed\n", t->name);

@@ -27,6 +27,7 @@
 #include "kernel/stat.h"
 #include "kernel/fcntl.h"
 #include "user/user.h"
+#include "user/testlib.h"
 
 #define KiB 1024UL
 #define MiB (1024 * KiB)
@@ -774,6 +775,7 @@ run(char *name, void (*fn)(void))
     exit(0);
   }
   wait(&st);
+  test_reap_tree(pid, REAP_TICKS);
   getms(&b);
   if(st != 0)
     failed = 1;

@@ -35,6 +35,7 @@
 #include "kernel/fs.h"
 #include "kernel/elf.h"
 #include "user/user.h"
+#include "user/testlib.h"
 
 #define ECHO "/echo"            // a small program every test image has
 #define MB (1024 * 1024)
@@ -2087,6 +2088,7 @@ run(struct test *t)
   while((i = wait(&st)) != pid)
     if(i < 0)
       return report(t, "wait failed in the runner");
+  test_reap_tree(pid, REAP_TICKS);
   if(n > 0)
     return report(t, why);
   if(st != 0){

@@ -36,6 +36,7 @@
 #include "defs.h"
 #include "mm/page.h"
 #include "mm/swap.h"
+#include "inject.h"
 
 #define SECTORS_PER_SLOT (PGSIZE / 512)
 
@@ -251,7 +252,8 @@ swap_in_end(uint64 slot)
   acquire(&swap.lock);
   set_busy_locked(swap.reading, slot, 0);
   release(&swap.lock);
-  wakeup(&swap);
+  if(!BUG_LOST_WAKEUP)  // planted bug (kernel/inject.h)
+    wakeup(&swap);
 }
 
 // The slot the calling process marked being read (swap_in_begin()) and
@@ -302,7 +304,10 @@ swap_check(void)
       out[i] = (i * 7 + 3) & 0xff;
     memset(in, 0, PGSIZE);
     if(slot < 0)
-      why = "no free slot";
+      // Not the disk's fault: keep it, so that a kernel whose slot
+      // allocator is unwritten fails where swapping needs a slot.
+      printf("swap_check: swapslots_alloc() finds no free slot on an empty disk: no page "
+             "can be swapped out (lab swap, task 1: kernel/mm/swapslot.c)\n");
     else if(swap_write(slot, (uint64)out) < 0 || swap_read(slot, (uint64)in) < 0)
       why = "disk error";
     else if(memcmp(in, out, PGSIZE) != 0)

@@ -32,6 +32,7 @@
 #include "memstat.h"
 #include "mm/page.h"
 #include "mm/swap.h"
+#include "inject.h"
 
 pagetable_t kernel_pagetable;
 
@@ -466,6 +467,8 @@ fork_page(pte_t *pte, pte_t *cpte)
   if(!fault_zero_frame(pa))
     page_ref_inc(pa_to_page(pa));
   *cpte = *pte;
+  if(BUG_COW_PARENT_WRITABLE && (*pte & PTE_COW))
+    *pte |= PTE_W;   // planted bug (kernel/inject.h)
   return changed;
 }
 #else
@@ -543,6 +546,12 @@ uvmcopy(pagetable_t old, pagetable_t new, uint64 heap_base, uint64 sz)
       continue;
     if((r = fork_page(pte, cpte)) < 0)
       break;
+    // A frame both may write would carry each one's writes to the other.
+    KASSERT(PTE2PA(*pte) != PTE2PA(*cpte) || ((*pte | *cpte) & PTE_W) == 0,
+            "uvmcopy: va %p: after fork_page() parent and child share frame %p and %s "
+            "may write it: a shared frame is read-only on both sides (both lose write "
+            "permission, PTE_COW marks the writable ones)", (void*)a,
+            (void*)PTE2PA(*pte), (*pte & PTE_W) ? "the parent" : "the child");
     changed |= r;
   }
   if(changed)

@@ -326,11 +326,12 @@ class LabTest(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(dst, "src/main.o")))
         self.assertEqual(os.stat(os.path.join(dst, "src/entry.S")).st_mtime_ns, old)
 
-def run_tests(case):
-    """Run the tests of TestCase class case (-v: verbosely), print
+def run_tests(*cases):
+    """Run the tests of the TestCase classes cases (-v: verbosely), print
     `N passed, N failed` last and exit 1 if any failed."""
     verbosity = 2 if "-v" in sys.argv else 1
-    suite = unittest.defaultTestLoader.loadTestsFromTestCase(case)
+    suite = unittest.TestSuite(unittest.defaultTestLoader.loadTestsFromTestCase(c)
+                               for c in cases)
     result = unittest.TextTestRunner(verbosity=verbosity).run(suite)
     bad = len(result.failures) + len(result.errors)
     print("%d passed, %d failed" % (result.testsRun - bad, bad))

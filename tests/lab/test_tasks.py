@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A student tree after each task scores what the handout says it scores.
 
-For each lab with a file labs/<lab>/tasks/tasks.txt (today frames and
-buddy), this check makes the lab's student tree (tools/lab.py), then
+For each lab with a file labs/<lab>/tasks/tasks.txt (today frames,
+buddy, lazy and cow; swap waits for its task 4 to settle), this check makes the lab's student tree (tools/lab.py), then
 applies the lab's solution one task at a time, as tasks.txt splits it
 into pieces taken from the solved tree (the tree of the next lab, in
 which this lab is solved):
@@ -149,17 +149,33 @@ def comment_above(lines, first):
     return first
 
 
+def func_names(lines):
+    """The names of the functions defined in lines, in order."""
+    return [m.group(1) for i, line in enumerate(lines) if i > 0
+            for m in [re.match(r"(\w+)\(", line)] if m]
+
+
 def put_func(dst, src, name, where):
-    """Replace function name in dst (list of lines) by src's, or append it
-    with its comment."""
+    """Replace function name in dst (list of lines) by src's, or add it
+    with its comment: before the first function that follows it in src
+    and is in dst (a static function goes before its callers), else at
+    the end."""
     got = find_func(src, name, where)
     if got is None:
         raise TaskError("%s has no function %s" % (where, name))
     have = find_func(dst, name, "the tree")
     if have is not None:
         dst[have[0]:have[1] + 1] = src[got[0]:got[1] + 1]
-    else:
-        dst += [""] + src[comment_above(src, got[0]):got[1] + 1]
+        return
+    new = src[comment_above(src, got[0]):got[1] + 1] + [""]
+    later = func_names(src)
+    for after in later[later.index(name) + 1:]:
+        at = find_func(dst, after, "the tree")
+        if at is not None:
+            first = comment_above(dst, at[0])
+            dst[first:first] = new
+            return
+    dst += [""] + new[:-1]
 
 
 def decl_index(lines, name):
