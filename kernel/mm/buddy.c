@@ -111,8 +111,10 @@ buddy_alloc_locked(int order)
 
   struct page *pg = buddy.free[k].next;
   KASSERT(pg->order == k && page_use(pg) == PG_FREE,
-          "buddy_alloc: head %p on the order-%d list has order %d, use %s",
-          (void*)page_to_pa(pg), k, pg->order, page_use_name(page_use(pg)));
+          "buddy_alloc: head %p on the order-%d list has order %d, use %s: a block on a "
+          "free list is free and of that order (a buddy merges only when it is a whole free "
+          "block of the same order)", (void*)page_to_pa(pg), k, pg->order,
+          page_use_name(page_use(pg)));
   take_block(pg, k);
   // Split: keep the lower half, free the upper half one order down.
   while(k > order){
