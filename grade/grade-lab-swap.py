@@ -11,7 +11,8 @@ Boots (every one with -m 16M, so that the tests' working sets exceed RAM):
             three-faulting, fork-storm.
   harts3-fifo  -smp 3, the same disk, reclaim=fifo: tlb-shootdown.
   bigfork   -smp 1 -m 32M, a 128 MiB swap disk: fork-big (a fork of a
-            64 MiB process, whose page tables exceed the kernel's reserve).
+            64 MiB process with a sparse region, whose page tables exceed
+            the kernel's reserve).
   fifo      -smp 1 with -append reclaim=fifo: the kernel option that
             replaces the clock with FIFO still swaps correctly.
   usertests -smp 3, the same disk: usertests -q, then frames and slots back.
@@ -192,8 +193,9 @@ program_test(bf, 10, "fork-big", "swaptest fork-big",
              "the result: page-table pages come like user frames, by reclaim "
              "(ptpage_alloc, uvmcopy_reserve), with no spinlock held, not "
              "from the kernel's reserve",
-             "A 64 MiB process forks with 32 MiB of RAM; the child reads all "
-             "and writes half.", core=True, timeout=SWAPTEST_TIMEOUT)
+             "A 64 MiB process with a sparse 256 MiB region forks with 32 MiB "
+             "of RAM; the child reads all and writes half.", core=True,
+             timeout=SWAPTEST_TIMEOUT)
 
 fifo = g.boot("fifo", cpus=1, mem=MEM, disks=[SWAP_BYTES],
               kopts="reclaim=fifo")

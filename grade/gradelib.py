@@ -139,7 +139,8 @@ def kernel_options(kopts):
     sets GRADE_LOCKDEP=1. A lock order that can deadlock then fails the
     test that took it, naming both orders, instead of hanging until its
     timeout in the runs where the timing goes wrong. Off by default: it
-    makes usertests about 2.4 times slower (tools/bench-lockdep.py), so
+    makes usertests -q 1.5 times slower on a quiet machine (5.7 s against
+    8.5 s, tools/bench-lockdep.py), more on a loaded one, so
     only the boots that race on purpose ask for it in their kopts (lab
     swap's three-hart boot), as do the lock-order test (tests/lockdep)
     and the kernels with a planted lock-order bug."""

@@ -8,7 +8,8 @@
 // [start, end), and how its pages are backed: resident (a private frame),
 // zero (the shared zero frame), shared (a frame other address spaces map
 // too), swapped (on the swap disk), and holes (nothing yet: lazy memory
-// never touched). A last line adds the columns up. Single-threaded: no
+// never touched). A line adds the columns up, and a last one gives the
+// page-table pages the process's page table takes. Single-threaded: no
 // locks.
 #include "kernel/types.h"
 #include "kernel/memstat.h"
@@ -67,5 +68,8 @@ main(int argc, char *argv[])
     all.swapped += r->swapped;
   }
   row("total", &all, 0);
+  // What the mappings cost beyond the pages mapped: charged to the
+  // process (the out-of-memory killer counts them too).
+  printf("page tables: %lu pages (%lu KiB)\n", vs.ptpages, vs.ptpages * 4);
   exit(0);
 }

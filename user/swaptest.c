@@ -742,24 +742,35 @@ fork_storm(void)
   check_pages(p, n, 1, "the parent after forking under swap traffic");
 }
 
-// A process that has touched twice RAM (most of it on swap) forks; the
-// child reads every page and writes every other one. The child's page
-// table needs a page-table page per 2 MiB: on a big heap more than the
+// A process that has touched twice RAM (most of it on swap), with a
+// sparse 256 MiB region beside (one page read per 2 MiB: 128 page-table
+// pages for 128 zero-frame mappings), forks; the child reads every dense
+// page and writes every other one. The child's page table needs about 160
+// page-table pages while RAM is full of user pages: more than the
 // kernel's reserve, so they must come like user frames, by reclaim
 // (ptpage_alloc), with fork holding no spinlock while it takes them.
+#define SPARSE_CHUNK (64 * MiB)
+#define SPARSE_CHUNKS 4
 static void
 fork_big(void)
 {
   uint64 ram = mem().total, n = 2 * ram;
 
   need_swap(n + n / 2);
+  char *sparse = grow(SPARSE_CHUNK / PGSIZE);
+  for(int k = 1; k < SPARSE_CHUNKS; k++)
+    grow(SPARSE_CHUNK / PGSIZE);
+  for(uint64 a = 0; a < SPARSE_CHUNKS * SPARSE_CHUNK; a += 2 * MiB)
+    if(((volatile char *)sparse)[a] != 0)
+      FAIL("untouched heap at %p does not read 0", sparse + a);
   char *p = grow(n);
   fill_pages(p, n, 1, 0);
   int pid = fork();
   if(pid < 0)
-    FAIL("fork of a process of %lu pages (%lu on swap, RAM %lu) returned -1, while swap "
-         "has room: the child's page-table pages must come by reclaim (ptpage_alloc, "
-         "uvmcopy_reserve), not from the kernel's reserve", n, heap_swapped(), ram);
+    FAIL("fork of a process of %lu pages (%lu on swap, RAM %lu) and 128 page tables' worth "
+         "of sparse heap returned -1, while swap has room: the child's page-table pages "
+         "must come by reclaim (ptpage_alloc, uvmcopy_reserve), not from the kernel's "
+         "reserve", n, heap_swapped(), ram);
   if(pid == 0){
     check_pages(p, n, 1, "the child of a big fork reading every page");
     for(uint64 i = 0; i < n; i += 2)
