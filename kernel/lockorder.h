@@ -44,6 +44,8 @@ static const struct lockorder lockorder_table[] = {
 
   // Spinlocks, outermost first.
   { "wait_lock", LO_SPIN, 0, 100 },  // guards p->parent: exit/wait take it before p->lock
+  { "oom",       LO_SPIN, 0, 105 },  // oom_kill reads every process's footprint (its
+                                     // vmlock) and kills (p->lock) under it
   { "vmlock",    LO_SPIN, LO_NESTS, 110 }, // fork holds the parent's, then the child's;
                                      // reclaim holds it across swap_dup (swap.lock)
   { "log",       LO_SPIN, 0, 115 },  // log_write pins the buffer (bcache) under it
@@ -51,7 +53,6 @@ static const struct lockorder lockorder_table[] = {
   { "pipe",      LO_SPIN, 0, 120 },  // held across sleep/wakeup of readers and writers
   { "cons",      LO_SPIN, 0, 120 },  // held across wakeup of console readers
   { "time",      LO_SPIN, 0, 120 },  // clockintr: wakeup(&ticks) under it
-  { "oom",       LO_SPIN, 0, 120 },  // the OOM killer waits for its victim under it
   { "swap",      LO_SPIN, 0, 130 },  // slot counts; sleep() on it in swap_in_begin (its
                                      // waiters are woken after it is released)
   { "vdisk0",    LO_SPIN, 0, 130 },  // virtio_disk_intr wakes the I/O's sleeper under it

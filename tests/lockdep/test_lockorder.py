@@ -12,7 +12,8 @@ belongs and why.
 Boots (side by side, each a slot of GRADE_QEMU_SLOTS when set):
   usertests  -smp 3 -m 128M: usertests -q.
   swap       -smp 3 -m 16M with a 32 MiB swap disk: the swaptest tests
-             that fork, share and fault on swapped pages at once.
+             that fork, share and fault on swapped pages at once, and
+             the out-of-memory killer's.
 Tests per boot: NAME-runs (the load ran, no lockdep report stopped the
 kernel) and NAME-edges (every edge allowed). Prints `name: OK` or
 `name: FAIL ...` lines and `N passed, N failed`.
@@ -29,7 +30,8 @@ sys.path.insert(0, os.path.join(ROOT, "grade"))
 from gradediag import symbolize  # noqa: E402
 from qemu import PROMPT, Qemu  # noqa: E402
 
-SWAPTESTS = "twice-ram cow-shared fork-exit-sbrk three-faulting shared-one-read"
+SWAPTESTS = ("twice-ram cow-shared fork-exit-sbrk three-faulting shared-one-read "
+             "oom-kill oom-biggest fork-storm")
 BOOTS = [
     # name, cpus, mem, swap disk bytes, commands, seconds per command
     ("usertests", 3, "128M", 0, ["usertests -q"], 600),
