@@ -601,6 +601,46 @@ maxwrite(void)
   unlink("hx-max");
 }
 
+// A killed process leaves a long write() between two of its chunks: a
+// child writing a whole MAXFILE-sized file in one write() (about 90
+// logged chunks: seconds under QEMU), killed a tick after it starts,
+// leaves the file far from full. (An out-of-memory victim in such a write
+// kept its memory until the write was done, while the allocation that
+// chose it waited, and gave up.)
+static void
+killedwrite(void)
+{
+  int ready[2], st;
+  char c;
+  struct stat s;
+  if(pipe(ready) < 0)
+    FAIL("pipe failed");
+  int pid = must_fork();
+  if(pid == 0){
+    char *big = sbrk(MAXBYTES);
+    if(big == (char*)-1)
+      exit(2);
+    memset(big, 'k', MAXBYTES);
+    int fd = open("hx-killed", O_CREATE | O_RDWR);
+    close(ready[0]);
+    write(ready[1], "x", 1);
+    write(fd, big, MAXBYTES);
+    exit(0);
+  }
+  close(ready[1]);
+  read(ready[0], &c, 1);
+  sleep(1);                    // the write has begun
+  kill(pid);
+  wait(&st);
+  int r = stat("hx-killed", &s);
+  unlink("hx-killed");
+  if(st != -1)
+    FAIL("the writer ended with %d, not killed (-1)", st);
+  if(r < 0 || s.size >= MAXBYTES)
+    FAIL("a writer killed as its %d-byte write() began still wrote %d bytes: a long "
+         "write must notice killed between chunks (filewrite)", MAXBYTES, r < 0 ? -1 : (int)s.size);
+}
+
 // A full disk: writes come back short, creating fails, and removing the
 // files gives the space back (the runner checks the count).
 static void
@@ -943,6 +983,7 @@ struct test {
   { inodetable, "inodetable", DISK },
   { filetable, "filetable", 0 },
   { maxwrite, "maxwrite", DISK },
+  { killedwrite, "killedwrite", DISK },
   { deadcwd, "deadcwd", DISK },
   { fulldisk, "fulldisk", DISK },
   { fpisolation, "fpisolation", 0 },
