@@ -844,6 +844,13 @@ tlb_shootdown(void)
   if(first == writer){
     kill(pusher);
     reap();
+    if(st == KILLED)
+      FAIL("the writer was killed by the kernel while its pages were evicted (its line "
+           "above says why: a bad instruction or address is its own memory changed "
+           "under it): writes were lost or went astray through a stale translation. "
+           "After changing the PTEs of a process that runs on another hart, evict() must "
+           "flush that hart (flush_harts(): SBI remote sfence.vma) before the page is "
+           "written out and its frame freed");
     child_ok(st, "the writer");
     FAIL("the writer ended before it was killed");
   }
