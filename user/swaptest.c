@@ -692,9 +692,9 @@ shared_write_private(void)
   check_pages(p, n, 2, "the parent reading its own writes after the children read");
 }
 
-// Forks under swap traffic, FORK_STORM times: a parent with RAM's worth
-// of pages, most on swap, forks children one after another while two
-// siblings page their own working sets in and out; each child reads some
+// Forks under swap traffic, FORK_STORM times: a parent with half of RAM's
+// worth of pages, most on swap, forks children one after another while
+// two siblings page their own working sets (3/4 of RAM each) in and out; each child reads some
 // of the parent's pages, writes one (a copy-on-write fault on a page that
 // may be on swap) and exits, and every third one is killed while it runs.
 // A kernel that holds a p->lock across fork's copy (which takes
@@ -704,7 +704,8 @@ shared_write_private(void)
 static void
 fork_storm(void)
 {
-  uint64 ram = mem().total, n = ram, sib = ram / 2;
+  // The siblings' working sets together exceed RAM: they page all along.
+  uint64 ram = mem().total, n = ram / 2, sib = 3 * ram / 4;
   int sibs[2];
 
   need_swap(n + 2 * sib + FORK_STORM);
@@ -717,6 +718,9 @@ fork_storm(void)
         fill_pages(q, sib, 2 + k, 0);   // until the parent kills it
     }
   }
+  // Fork once the siblings page: most of this process's pages on swap.
+  for(int t = 0; t < 1000 && heap_swapped() < n / 2; t++)
+    sleep(1);
   for(int i = 0; i < FORK_STORM; i++){
     int pid = fork_or_fail();
     if(pid == 0){
