@@ -967,14 +967,15 @@ sbrkoverread(char *s)
     int sum = 0;
     for(uint64 i = 0; i < big; i += PGSIZE)
       sum += load8((uint64)a + i);
-    fprintf(failfd, "read all %d MiB (sum %d)", (int)(big / MB), sum);
+    fprintf(failfd, "read all %d MiB (sum %d); ", (int)(big / MB), sum);
     exit(1);
   }
   int st;
   if(wait(&st) != pid || st != KILLED)
     FAIL("a process that sbrk'd %d MiB (RAM %d MiB, swap %d MiB) and read every page "
-         "exited with %d: the sbrk must fail (overcommit heuristic: one request larger "
-         "than RAM + swap) or the reads must kill it", (int)(big / MB),
+         "exited with %d: the sbrk must fail (the default overcommit mode refuses one "
+         "request larger than RAM + swap: commit_obvious_overcommit in kernel/mm/stat.c) "
+         "or the reads must kill it", (int)(big / MB),
          (int)(m.total * m.page_size / MB), (int)(m.swap_slots * m.page_size / MB), st);
 }
 

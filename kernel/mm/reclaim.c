@@ -455,9 +455,9 @@ wait_tick(void)
 // without killing), the largest process is killed to make room, and the
 // caller waits for as long as a victim is on its way out; without oom
 // (exec, fork, sbrk, which may just fail) it gives up after a reclaim that
-// finds nothing. init never gives up on a fault: it waits for memory
-// (it must not die, and the killer frees some). Returns 0 when no frame
-// can be had. Sleeps; the caller holds no spinlock.
+// finds nothing (a fault of init, which must not die, then waits and
+// tries again in fault_user()). Returns 0 when no frame can be had.
+// Sleeps; the caller holds no spinlock.
 static void *
 frame_alloc(int use, int oom)
 {
@@ -477,10 +477,10 @@ frame_alloc(int use, int oom)
     if(!oom)
       return 0;
     enum oom_verdict v = oom_kill(me, room);
-    if(v == OOM_GIVE_UP && me->pid != 1)
-      return 0;
-    if(v != OOM_RETRY)
-      wait_tick();  // for a victim on its way out (init: for any memory at all)
+    if(v == OOM_GIVE_UP)
+      return 0;     // (a fault of init then waits and retries: fault_user)
+    if(v == OOM_WAIT)
+      wait_tick();  // for a victim on its way out
   }
 }
 

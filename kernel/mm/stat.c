@@ -44,6 +44,19 @@ overcommit_mode(void)
 }
 
 #ifdef SOL_LAZY
+// The frames by use into *st and the swap disk's slots into *slots: what
+// the commit checks weigh a promise against. Takes kmem.lock and
+// swap.lock.
+static void
+ram_and_swap(struct memstat *st, uint64 *slots)
+{
+  uint64 used;
+
+  memset(st, 0, sizeof(*st));
+  kalloc_usage(st);
+  swap_usage(slots, &used);
+}
+
 // The most pages user address spaces may be promised together, or 0 for
 // no limit. Memory is overcommitted unless the kernel option
 // overcommit=never asks for strict accounting: then every promise must be
@@ -54,13 +67,11 @@ static uint64
 commit_limit(void)
 {
   struct memstat st;
-  uint64 slots, used;
+  uint64 slots;
 
   if(overcommit_mode() != OVERCOMMIT_NEVER)
     return 0;
-  memset(&st, 0, sizeof(st));
-  kalloc_usage(&st);
-  swap_usage(&slots, &used);
+  ram_and_swap(&st, &slots);
   uint64 usable = st.free + st.user + slots, reserve = st.total / 16;
   return usable > reserve ? usable - reserve : 1;
 }
@@ -74,13 +85,11 @@ static int
 commit_obvious_overcommit(uint64 npages)
 {
   struct memstat st;
-  uint64 slots, used;
+  uint64 slots;
 
   if(overcommit_mode() != OVERCOMMIT_GUESS)
     return 0;
-  memset(&st, 0, sizeof(st));
-  kalloc_usage(&st);
-  swap_usage(&slots, &used);
+  ram_and_swap(&st, &slots);
   return npages > st.total + slots;
 }
 #else
