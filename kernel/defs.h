@@ -247,6 +247,7 @@ void            syscall(void);
 char*           scause_name(uint64 scause);
 extern uint     ticks;
 extern struct spinlock tickslock;
+void            sleep_tick(void);
 void            trapinit(void);
 void            trapinithart(void);
 void            usertrapret(void);

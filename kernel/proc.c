@@ -99,7 +99,7 @@ allocpid(void)
 // or 0 when the table is full or memory ran out. p->lock is held only to
 // claim the slot: an allocation under it could take swap.lock or kmem's
 // locks, and wakeup() takes every p->lock while holding such locks (the
-// lock order in mm/lockorder.h).
+// lock order in kernel/lockorder.h).
 static struct proc *
 allocproc(void)
 {
@@ -159,7 +159,7 @@ proc_freemem(struct proc *p)
 // Return a slot that no one else uses any more (being set up, or a zombie
 // its parent reaps) to UNUSED, freeing its memory. Takes p->lock only to
 // mark it UNUSED, after the memory is freed: freeing takes the memory
-// system's locks, which come before p->lock (mm/lockorder.h).
+// system's locks, which come before p->lock (kernel/lockorder.h).
 static void
 freeproc(struct proc *p)
 {
@@ -317,7 +317,7 @@ fork(void)
   }
   // Reclaim may be changing the parent's PTEs, and sees the child's as
   // soon as they exist: the copy runs under both address-space locks
-  // (parent first: mm/lockorder.h). The child's page-table pages are
+  // (parent first: kernel/lockorder.h). The child's page-table pages are
   // taken before, where taking them may reclaim.
   int copied = uvmcopy_reserve(p->pagetable, np->pagetable, p->sz, &np->vmlock);
   acquire(&p->vmlock);

@@ -200,6 +200,15 @@ kerneltrap(void)
   w_sstatus(sstatus);
 }
 
+// Sleep until the next clock tick. The caller holds no spinlock.
+void
+sleep_tick(void)
+{
+  acquire(&tickslock);
+  sleep(&ticks, &tickslock);
+  release(&tickslock);
+}
+
 static void
 clockintr(void)
 {

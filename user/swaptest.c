@@ -699,7 +699,7 @@ shared_write_private(void)
 // may be on swap) and exits, and every third one is killed while it runs.
 // A kernel that holds a p->lock across fork's copy (which takes
 // swap.lock) while swap wakes its waiters under swap.lock (wakeup takes
-// every p->lock) deadlocks here, the whole machine (mm/lockorder.h).
+// every p->lock) deadlocks here, the whole machine (kernel/lockorder.h).
 #define FORK_STORM 25
 static void
 fork_storm(void)

@@ -361,11 +361,8 @@ fault_user(struct proc *p, uint64 scause, uint64 va)
   // init (pid 1) must not die: it reaps every orphan. A fault of init
   // that finds no memory waits a tick and tries again, while the
   // out-of-memory killer (which never picks init) frees some.
-  while((why = fault_resolve(p, va, access_of(scause))) == fault_oom && p->pid == 1){
-    acquire(&tickslock);
-    sleep(&ticks, &tickslock);
-    release(&tickslock);
-  }
+  while((why = fault_resolve(p, va, access_of(scause))) == fault_oom && p->pid == 1)
+    sleep_tick();
   if(why == 0)
     return;
   printf("pid %d (%s): %s (scause %p) at pc %p, address %p: killed (%s)\n",

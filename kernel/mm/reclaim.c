@@ -441,15 +441,6 @@ oom_kill(struct proc *me, uint64 room)
   return victim == me ? OOM_GIVE_UP : OOM_WAIT;
 }
 
-// Sleep for a clock tick.
-static void
-wait_tick(void)
-{
-  acquire(&tickslock);
-  sleep(&ticks, &tickslock);
-  release(&tickslock);
-}
-
 // A frame for `use`, reclaiming when no more than the reserve is free.
 // As a last resort, when oom is set (a page fault, which cannot fail
 // without killing), the largest process is killed to make room, and the
@@ -480,7 +471,7 @@ frame_alloc(int use, int oom)
     if(v == OOM_GIVE_UP)
       return 0;     // (a fault of init then waits and retries: fault_user)
     if(v == OOM_WAIT)
-      wait_tick();  // for a victim on its way out
+      sleep_tick();  // for a victim on its way out
   }
 }
 

@@ -24,7 +24,7 @@
 // slots being written or read. It is taken under address-space locks
 // (reclaim's rmap_unmap, fork's copy), and sleep() on it takes p->lock:
 // so wakeup(), which takes every p->lock, is never called under it
-// (mm/lockorder.h); whoever unmarks a slot wakes the waiters after
+// (kernel/lockorder.h); whoever unmarks a slot wakes the waiters after
 // releasing it.
 #include "types.h"
 #include "param.h"
