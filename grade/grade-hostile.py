@@ -9,7 +9,8 @@ Boots:
            other; the one-process disk tests (fulldisk, linklimit,
            craftedelf) and the page-table tests (pttables, pthog, whose
            OOM footprint walks of a 60 GiB sparse heap are slow with three
-           harts) test nothing more there and would add minutes.
+           harts; vmspacestall, which needs the one hart to count ticks)
+           test nothing more there and would add minutes.
   fuzz     -smp 3 -m 128M: two system-call fuzzers (user/fuzz.c) at once,
            then free frames unchanged. FUZZ_ROUNDS (default 100) and
            FUZZ_SEED change the run; `make fuzz-long` runs a long one.
@@ -31,7 +32,7 @@ g = Grader("hostile", "hostile programs, system-call fuzzer")
 IDLE_TIMEOUT = 120         # the longest one hostile test may take
 
 HOSTILE_TIMEOUT = 300       # a whole hostile run; about 90 s today
-HOSTILE_CMD = {1: "hostile", 3: "hostile -x fulldisk linklimit craftedelf pttables pthog"}
+HOSTILE_CMD = {1: "hostile", 3: "hostile -x fulldisk linklimit craftedelf pttables pthog vmspacestall"}
 
 
 def hostile(s):

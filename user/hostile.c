@@ -30,6 +30,7 @@
 #include "kernel/fs.h"
 #include "kernel/elf.h"
 #include "user/user.h"
+#include "user/testlib.h"
 
 #define NELEM(x) ((int)(sizeof(x) / sizeof((x)[0])))
 #define CHUNK 2048          // bytes per write when filling the disk
@@ -551,6 +552,65 @@ pthog(void)
          timed_out ? "was still running after 30 s" : "was not killed");
 }
 
+// Asking vmspace() about another process does not stop the clock: it
+// walks the target's address space a bounded piece at a time with
+// interrupts on between pieces (uvmspace(), VMSPACE_CHUNK). A hog with a
+// 4 GiB sparse heap (a page-table page per 2 MiB: a walk of a million
+// PTEs) is asked about again and again for about half a second of
+// rdtime, and the clock ticks counted meanwhile (uptime) must keep up
+// with rdtime: a walk under one spinlock held with interrupts off (the
+// old vmspace, under the target's p->lock) lets one tick through per
+// call, a few percent of them. Meaningful at one hart only (the boot hart
+// counts ticks; at three the others may run the walk).
+static void
+vmspacestall(void)
+{
+  int ready[2], go[2];
+  char c;
+  if(pipe(ready) < 0 || pipe(go) < 0)
+    FAIL("pipe failed");
+  int hog = must_fork();
+  if(hog == 0){
+    close(go[1]);
+    char *p = grow_by(4L << 30);
+    for(uint64 a = 0; a < (4L << 30); a += SPAN2M)
+      (void)((volatile char *)p)[a];
+    write(ready[1], "r", 1);
+    read(go[0], &c, 1);          // until the test is over
+    exit(0);
+  }
+  close(go[0]);
+  if(read(ready[0], &c, 1) != 1)
+    FAIL("the hog died building its 4 GiB sparse heap");
+  // rdtime counts per clock tick: measured over ten ticks, undisturbed.
+  int u = uptime();
+  while(uptime() == u)
+    ;
+  uint64 t0 = test_rdtime();
+  u = uptime();
+  while(uptime() < u + 10)
+    ;
+  uint64 per_tick = (test_rdtime() - t0) / 10;
+  struct vmspace vs;
+  int calls = 0, u0 = uptime();
+  t0 = test_rdtime();
+  while(test_rdtime() - t0 < 50 * per_tick || calls < 3){
+    if(vmspace(hog, &vs) < 0)
+      FAIL("vmspace(hog) failed");
+    calls++;
+  }
+  int ticked = uptime() - u0, expected = (test_rdtime() - t0) / per_tick;
+  close(go[1]);
+  int st;
+  wait(&st);
+  if(vs.ptpages < 2048)
+    FAIL("the hog has %d page-table pages, 2048 expected: the test did not build its "
+         "sparse heap", (int)vs.ptpages);
+  if(ticked * 2 < expected)
+    FAIL("%d vmspace() calls on a 4 GiB sparse heap let %d ticks through in the time of %d: "
+         "interrupts stay off for the whole walk (uvmspace)", calls, ticked, expected);
+}
+
 // A directory that was removed while it is some process's current
 // directory takes no new entries, and goes when that process leaves.
 static void
@@ -994,6 +1054,7 @@ struct test {
   { linklimit, "linklimit", DISK },
   { pttables, "pttables", 0 },
   { pthog, "pthog", 0 },
+  { vmspacestall, "vmspacestall", 0 },
   { initsurvives, "initsurvives", 0 },
   { 0, 0, 0 },
 };

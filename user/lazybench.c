@@ -30,6 +30,7 @@
 #include "kernel/riscv.h"
 #include "kernel/memstat.h"
 #include "user/user.h"
+#include "user/testlib.h"
 
 #define MiB (1024 * 1024)
 #define SPARSE_BYTES (64 * MiB)
@@ -40,14 +41,6 @@
 
 static uint64 hz;           // rdtime frequency; 0: use uptime ticks
 
-static uint64
-rdtime(void)
-{
-  uint64 t;
-  asm volatile("rdtime %0" : "=r"(t));
-  return t;
-}
-
 // Whether user mode may read the time CSR: try it in a child.
 static int
 rdtime_works(void)
@@ -55,7 +48,7 @@ rdtime_works(void)
   int st;
   int pid = fork();
   if(pid == 0){
-    rdtime();
+    test_rdtime();
     exit(0);
   }
   if(pid < 0 || wait(&st) != pid)
@@ -68,7 +61,7 @@ static uint64
 now_ns(void)
 {
   if(hz)
-    return rdtime() * 1000 / (hz / 1000000);
+    return test_rdtime() * 1000 / (hz / 1000000);
   return (uint64)uptime() * (1000000000UL / TICK_HZ);
 }
 

@@ -133,19 +133,27 @@ fault_lazy(struct proc *p, uint64 va, enum fault_access access)
 {
   if(va < p->heap_base || va >= PGROUNDUP(p->sz) - (BUG_SBRK ? PGSIZE : 0))
     return 0;
-  // The page-table pages on the way to va, taken now, where taking them
-  // may reclaim: mappages() under p->vmlock below then needs none.
-  if(uvm_ptreserve(p->pagetable, va, &p->vmlock, 1) < 0)
-    return -1;
   acquire(&p->vmlock);
   pte_t *pte = walk(p->pagetable, va, 0);
-  pte_t e = pte ? *pte : 0;
+  if(pte == 0){
+    // A page-table page on the way to va is missing: take it now, with
+    // the lock released, where taking it may reclaim; only p changes the
+    // tree of its table, so the walk below finds it.
+    release(&p->vmlock);
+    if(uvm_ptreserve(p->pagetable, va, &p->vmlock, 1) < 0)
+      return -1;
+    acquire(&p->vmlock);
+    pte = walk(p->pagetable, va, 0);
+    KASSERT(pte, "fault_lazy: page-table pages for va %p vanished after uvm_ptreserve",
+            (void*)va);
+  }
+  pte_t e = *pte;
   int r = 0;
   if(e == 0 && access != FAULT_WRITE){
     // A read of an untouched page: the zero frame, shared, read-only.
-    r = mappages(p->pagetable, va, PGSIZE, zero_frame, PTE_R | PTE_U) == 0 ? 1 : -1;
-    if(r > 0)
-      vmstat_count(VMSTAT_FAULT_ZERO);
+    *pte = PA2PTE(zero_frame) | PTE_R | PTE_U | PTE_V;
+    vmstat_count(VMSTAT_FAULT_ZERO);
+    r = 1;
   }
   release(&p->vmlock);
   if(r != 0)

@@ -89,23 +89,30 @@ kinit(void)
            "to the allocator (lines above)\n", bad);
 }
 
-// Check the free block at pa of 2^order frames before it is handed out.
-// A frame freed since boot holds the free poison in every word
-// (release_block()); one never freed holds none (QEMU's RAM starts
-// zeroed; poisoning all of RAM at boot would cost seconds). Some poison
-// words but not all is a write after free, which the next owner would
-// have seen: panics naming the frame and where such writes come from.
+// Check the free block at pa of 2^order frames before it is handed out,
+// and fill it with POISON_NEW_FRAME in the same pass (one sweep of the
+// block, not two: every user frame passes through here). A frame freed
+// since boot holds the free poison in every word (release_block()); one
+// never freed holds none (QEMU's RAM starts zeroed; poisoning all of RAM
+// at boot would cost seconds). Some poison words but not all is a write
+// after free, which the next owner would have seen: panics naming the
+// frame and where such writes come from.
 static void
-poison_check(uint64 pa, int order)
+poison_check_fill(uint64 pa, int order)
 {
   uint64 want = 0x0101010101010101UL * POISON_FREE_FRAME, *w = (uint64*)pa;
-  uint64 n = (PGSIZE << order) / sizeof(uint64), poisoned = 0, first = n;
+  uint64 fill = 0x0101010101010101UL * POISON_NEW_FRAME;
+  uint64 n = (PGSIZE << order) / sizeof(uint64), poisoned = 0, first = n, seen = 0;
 
   for(uint64 i = 0; i < n; i++){
-    if(w[i] == want)
+    uint64 v = w[i];
+    if(v == want)
       poisoned++;
-    else if(first == n)
+    else if(first == n){
       first = i;
+      seen = v;
+    }
+    w[i] = fill;
   }
   KASSERT(poisoned == 0 || poisoned == n, "alloc_pages: free frame %p was written at byte "
           "%d after it was freed (%p, not the free poison 0x%x): a write reached a freed "
@@ -113,7 +120,7 @@ poison_check(uint64 pa, int order)
           "process that may run on another hart (eviction), flush that hart's TLB "
           "(flush_harts() in kernel/mm/reclaim.c: SBI remote sfence.vma) before the frame "
           "is freed; or the kernel used it after kfree", (void*)(pa + first * 8 / PGSIZE * PGSIZE),
-          (int)(first * 8 % PGSIZE), (void*)w[first], POISON_FREE_FRAME);
+          (int)(first * 8 % PGSIZE), (void*)seen, POISON_FREE_FRAME);
 }
 
 // Allocate 2^order contiguous frames for `use` (PG_KERNEL, PG_PAGETABLE or
@@ -145,8 +152,7 @@ alloc_pages_as(int order, int use)
   release(&kmem.lock);
 
   if(pg){
-    poison_check(page_to_pa(pg), order);
-    memset((void*)page_to_pa(pg), POISON_NEW_FRAME, PGSIZE << order);
+    poison_check_fill(page_to_pa(pg), order);
   }
   return pg;
 }
