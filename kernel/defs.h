@@ -5,6 +5,7 @@
 #include "types.h"
 #include "riscv.h"
 
+struct aspace;
 struct buf;
 struct context;
 struct file;
@@ -150,15 +151,16 @@ uint64          walkaddr(pagetable_t pagetable, uint64 va);
 pagetable_t     uvmcreate(void);
 uint64          uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm);
 uint64          uvmdealloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz);
-int             uvmcopy(pagetable_t old, pagetable_t new, uint64 heap_base, uint64 sz);
-int             uvmcopy_reserve(pagetable_t old, pagetable_t new, uint64 sz, struct spinlock *lk);
-void            uvmfree(pagetable_t pagetable, uint64 heap_base, uint64 sz);
+int             uvmcopy(pagetable_t old, pagetable_t new, uint64 lo, uint64 hi, int holes);
+int             uvmcopy_reserve(pagetable_t old, pagetable_t new, uint64 lo, uint64 hi,
+                                struct spinlock *lk);
+void            uvmfree(pagetable_t pagetable);
 #define UVM_FREE  1     // uvmunmap: drop each frame's reference
 #define UVM_HOLES 2     // uvmunmap: pages that are not mapped are expected
 void            uvmunmap(pagetable_t pagetable, uint64 va, uint64 npages, int flags);
-int             uvmspace(struct proc *p, int pid, struct vmspace *vs);
+int             uvmspace(int pid, struct vmspace *vs);
 #define PSS_ONE 1024    // uvmfootprint()'s unit: 1/PSS_ONE of a page
-void            uvmfootprint(pagetable_t pagetable, uint64 sz, uint64 *ram, uint64 *swapped,
+void            uvmfootprint(struct aspace *as, uint64 *ram, uint64 *swapped,
                              uint64 *ptpages);
 int             uvm_ptreserve(pagetable_t pagetable, uint64 va, struct spinlock *lk, int oom);
 void            uvm_ptprune(pagetable_t pagetable, uint64 lo, uint64 hi);
@@ -191,7 +193,7 @@ int             either_copyout(int user_dst, uint64 dst, void *src, uint64 len);
 int             either_copyin(void *dst, int user_src, uint64 src, uint64 len);
 void            procdump(void);
 pagetable_t     proc_pagetable(struct proc *p);
-void            proc_freepagetable(pagetable_t pagetable, uint64 heap_base, uint64 sz);
+void            proc_freepagetable(pagetable_t pagetable);
 int             procvmspace(int pid, struct vmspace *vs);
 
 // swtch.S

@@ -1,9 +1,10 @@
 // exec: replace the calling process's memory with an ELF program from the
 // file system and start it with arguments.
 //
-// The new image is built in a fresh page table; the old one is freed only
-// once nothing can fail any more, so a failed exec returns -1 to a caller
-// whose memory is untouched. Every value read from the file is checked:
+// The new image is built in a fresh address space (mm/aspace.h): a region
+// for each loadable segment, the stack guard page, the stack and an empty
+// heap. The old one is freed only once nothing can fail any more, so a
+// failed exec returns -1 to a caller whose memory is untouched. Every value read from the file is checked:
 // a corrupt or hostile ELF gives -1, never a kernel fault.
 #include "types.h"
 #include "param.h"
@@ -13,14 +14,16 @@
 #include "proc.h"
 #include "defs.h"
 #include "elf.h"
+#include "mm/aspace.h"
 
 static int loadseg(pagetable_t pagetable, uint64 va, struct inode *ip, uint offset, uint sz);
 
-// PTE permissions for a segment's ELF flags (always user-accessible).
+// What user mode may do with a segment, from its ELF flags: PTE_X and
+// PTE_W (every segment is readable).
 static int
 flags2perm(int flags)
 {
-  int perm = PTE_U;
+  int perm = 0;
   if(flags & ELF_PROG_FLAG_EXEC)
     perm |= PTE_X;
   if(flags & ELF_PROG_FLAG_WRITE)
@@ -44,16 +47,16 @@ proghdr_ok(struct proghdr *ph)
   return 1;
 }
 
-// Load every PT_LOAD segment of the ELF in ip into pagetable. Returns the
-// resulting size of user memory, or 0 on a bad file or out of memory
-// (*szp then says how much was mapped, for the caller to free).
+// Load every PT_LOAD segment of the ELF in ip into as, each a region of
+// its own. Returns the end of the highest segment, or 0 on a bad file or
+// out of memory (what was mapped belongs to regions, for the caller to
+// free with the address space).
 static uint64
-load_program(pagetable_t pagetable, struct inode *ip, struct elfhdr *elf, uint64 *szp)
+load_program(struct aspace *as, struct inode *ip, struct elfhdr *elf)
 {
   struct proghdr ph;
   uint64 sz = 0;
 
-  *szp = 0;
   if(elf->phnum > 64 || elf->phentsize != sizeof(ph))
     return 0;
   for(int i = 0; i < elf->phnum; i++){
@@ -64,11 +67,18 @@ load_program(pagetable_t pagetable, struct inode *ip, struct elfhdr *elf, uint64
       continue;
     if(!proghdr_ok(&ph) || ph.vaddr < sz)
       return 0;
-    uint64 sz1 = uvmalloc(pagetable, sz, ph.vaddr + ph.memsz, flags2perm(ph.flags));
-    if(sz1 == 0)
+    if(ph.memsz == 0)
+      continue;
+    if(as->nregion == NREGION - 3)
+      return 0;   // no room left for the guard, stack and heap regions
+    uint64 end = PGROUNDUP(ph.vaddr + ph.memsz);
+    int perm = flags2perm(ph.flags);
+    if(uvmalloc(as->pagetable, ph.vaddr, end, perm) == 0)
       return 0;
-    sz = *szp = sz1;
-    if(loadseg(pagetable, ph.vaddr, ip, ph.off, ph.filesz) < 0)
+    int added = region_add(as, ph.vaddr, end, PTE_R | perm, REGION_IMAGE);
+    KASSERT(added == 0, "load_program: segment at %p overlaps a region", (void*)ph.vaddr);
+    sz = end;
+    if(loadseg(as->pagetable, ph.vaddr, ip, ph.off, ph.filesz) < 0)
       return 0;
   }
   return sz;
@@ -114,8 +124,8 @@ kexec(char *path, char **argv)
 {
   struct elfhdr elf;
   struct inode *ip;
-  pagetable_t pagetable = 0;
-  uint64 sz = 0, sp;
+  struct aspace *as = 0;
+  uint64 sz, sp;
   int argc;
   struct proc *p = myproc();
 
@@ -127,26 +137,29 @@ kexec(char *path, char **argv)
   ilock(ip);
   if(readi(ip, 0, (uint64)&elf, 0, sizeof(elf)) != sizeof(elf) || elf.magic != ELF_MAGIC)
     goto bad;
-  if((pagetable = proc_pagetable(p)) == 0)
+  if((as = aspace_create(p)) == 0)
     goto bad;
-  if(load_program(pagetable, ip, &elf, &sz) == 0)
+  if((sz = load_program(as, ip, &elf)) == 0)
     goto bad;
   iunlockput(ip);
   end_op();
   ip = 0;
 
-  // A guard page (no PTE_U), then the user stack, above the program.
-  sz = PGROUNDUP(sz);
-  uint64 sz1 = uvmalloc(pagetable, sz, sz + (USERSTACK + 1) * PGSIZE, PTE_W);
-  if(sz1 == 0)
+  // A guard page (never user-accessible), then the user stack, above the
+  // program; the heap starts empty above the stack.
+  uint64 guard = sz, stack = guard + PGSIZE, top = stack + USERSTACK * PGSIZE;
+  if(uvmalloc(as->pagetable, guard, top, PTE_W) == 0)
     goto bad;
-  sz = sz1;
-  uvmclear(pagetable, sz - (USERSTACK + 1) * PGSIZE);
-  sp = sz;
-  if((sp = push_args(pagetable, sp, sz - USERSTACK * PGSIZE, argv, &argc)) == 0)
+  uvmclear(as->pagetable, guard);
+  int added = region_add(as, guard, stack, 0, REGION_GUARD) |
+              region_add(as, stack, top, PTE_R | PTE_W, REGION_STACK) |
+              region_add(as, top, top, PTE_R | PTE_W, REGION_HEAP);
+  KASSERT(added == 0, "kexec: no room for the stack's regions (load_program leaves three)");
+  as->brk = top;
+  if((sp = push_args(as->pagetable, top, stack, argv, &argc)) == 0)
     goto bad;
 
-  if(vm_commit(PGROUNDUP(sz) / PGSIZE, VM_COMMIT_NEW) < 0)
+  if(vm_commit(aspace_pages(as), VM_COMMIT_NEW) < 0)
     goto bad;
   // The point of no return: nothing of the caller (its name, registers,
   // FP state, memory) has changed before here, so a failed exec returns
@@ -159,22 +172,18 @@ kexec(char *path, char **argv)
   memset(&p->fp, 0, sizeof(p->fp)); // a new program starts with zeroed FP registers
   // main(argc, argv): argc comes back as the return value (a0), argv in a1.
   p->trapframe->a1 = sp;
-  acquire(&p->vmlock);   // reclaim sees the new image from now on, not the old
-  pagetable_t oldpagetable = p->pagetable;
-  uint64 oldsz = p->sz, oldheap = p->heap_base;
-  p->pagetable = pagetable;
-  p->sz = sz;
-  p->heap_base = sz;  // the heap starts right above the stack
-  release(&p->vmlock);
   p->trapframe->epc = elf.entry;
   p->trapframe->sp = sp;
-  proc_freepagetable(oldpagetable, oldheap, oldsz);
-  vm_uncommit(PGROUNDUP(oldsz) / PGSIZE);
+  struct aspace *old = p->as;
+  uint64 oldpages = aspace_pages(old);
+  p->as = as;
+  aspace_destroy(old);
+  vm_uncommit(oldpages);
   return argc;
 
 bad:
-  if(pagetable)
-    proc_freepagetable(pagetable, sz, sz);
+  if(as)
+    aspace_destroy(as);
   if(ip){
     iunlockput(ip);
     end_op();

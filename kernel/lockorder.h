@@ -46,8 +46,11 @@ static const struct lockorder lockorder_table[] = {
   { "wait_lock", LO_SPIN, 0, 100 },  // guards p->parent: exit/wait take it before p->lock
   { "oom",       LO_SPIN, 0, 105 },  // oom_kill reads every process's footprint (its
                                      // vmlock) and kills (p->lock) under it
-  { "vmlock",    LO_SPIN, LO_NESTS, 110 }, // fork holds the parent's, then the child's;
-                                     // reclaim holds it across swap_dup (swap.lock)
+  { "aspaces",   LO_SPIN, 0, 107 },  // the live address spaces (mm/aspace.c): held across
+                                     // a walk of them that locks each in turn
+  { "vmlock",    LO_SPIN, LO_NESTS, 110 }, // an address space's lock: fork holds the
+                                     // parent's, then the child's; reclaim holds it
+                                     // across swap_dup (swap.lock)
   { "log",       LO_SPIN, 0, 115 },  // log_write pins the buffer (bcache) under it
   { "bcache",    LO_SPIN, 0, 120 },
   { "pipe",      LO_SPIN, 0, 120 },  // held across sleep/wakeup of readers and writers
@@ -64,7 +67,7 @@ static const struct lockorder lockorder_table[] = {
   { "nextpid",   LO_SPIN, 0, 210 },  // allocproc: a pid for the slot it holds
   { "ftable",    LO_SPIN, 0, 210 },  // filedup
   { "commit",    LO_SPIN, 0, 210 },  // vm_commit (it reads kmem's counts under it)
-  { "lru",       LO_SPIN, 0, 220 },  // reclaim: p->vmlock, then lru (mm/reclaim.c)
+  { "lru",       LO_SPIN, 0, 220 },  // reclaim: vmlock, then lru (mm/reclaim.c)
   { "kmem",      LO_SPIN, 0, 230 },  // the allocator: a leaf but for printing
   { "pr",        LO_SPIN, 0, 290 },  // printf's lock: printing is allowed under any lock
 };

@@ -52,11 +52,11 @@ procinit(void)
   initlock(&wait_lock, "wait_lock");
   for(struct proc *p = proc; p < &proc[NPROC]; p++){
     initlock(&p->lock, "proc");
-    initlock(&p->vmlock, "vmlock");
     p->state = UNUSED;
     p->kstack = KSTACK((int)(p - proc));
   }
   proc_mapstacks(kernel_pagetable);
+  aspace_init();
 }
 
 // This hart's id, kept in tp. Interrupts must be off, or the process could
@@ -94,7 +94,7 @@ allocpid(void)
 }
 
 // Find an UNUSED slot and prepare it to run in the kernel: trapframe,
-// empty user page table, context that starts at forkret. Returns the
+// empty address space (no regions), context that starts at forkret. Returns the
 // process in state USED (the scheduler passes it by) with no lock held,
 // or 0 when the table is full or memory ran out. p->lock is held only to
 // claim the slot: an allocation under it could take swap.lock or kmem's
@@ -121,12 +121,8 @@ found:
     goto bad;
   memset(p->trapframe, 0, PGSIZE);
   memset(&p->fp, 0, sizeof(p->fp));
-  pagetable_t pagetable = proc_pagetable(p);
-  if(pagetable == 0)
+  if((p->as = aspace_create(p)) == 0)
     goto bad;
-  acquire(&p->vmlock);
-  p->pagetable = pagetable;
-  release(&p->vmlock);
 
   memset(&p->context, 0, sizeof(p->context));
   p->context.ra = (uint64)forkret;
@@ -138,21 +134,18 @@ bad:
   return 0;
 }
 
-// Free p's user memory and page table, taking the page table out of
-// reclaim's sight first (under p->vmlock).
+// Free p's address space (aspace_destroy takes it out of reclaim's
+// sight first) and give back what was promised for it.
 static void
 proc_freemem(struct proc *p)
 {
-  acquire(&p->vmlock);
-  pagetable_t pagetable = p->pagetable;
-  uint64 sz = p->sz, heap_base = p->heap_base;
-  p->pagetable = 0;
-  p->sz = 0;
-  p->heap_base = 0;
-  release(&p->vmlock);
-  if(pagetable){
-    proc_freepagetable(pagetable, heap_base, sz);
-    vm_uncommit(PGROUNDUP(sz) / PGSIZE);
+  struct aspace *as = p->as;
+
+  p->as = 0;
+  if(as){
+    uint64 pages = aspace_pages(as);
+    aspace_destroy(as);
+    vm_uncommit(pages);
   }
 }
 
@@ -198,19 +191,19 @@ proc_pagetable(struct proc *p)
 
 bad:
   uvmunmap(pagetable, TRAMPOLINE, 1, UVM_HOLES);
-  uvmfree(pagetable, 0, 0);
+  uvmfree(pagetable);
   return 0;
 }
 
-// Free a user page table and the memory [0, sz) it maps, whose heap
-// [heap_base, sz) may have holes; the trampoline and trapframe frames are
-// not the page table's to free.
+// Free a user page table that maps nothing but the trampoline and the
+// trapframe (aspace_destroy has unmapped its regions); those two frames
+// are not the page table's to free.
 void
-proc_freepagetable(pagetable_t pagetable, uint64 heap_base, uint64 sz)
+proc_freepagetable(pagetable_t pagetable)
 {
   uvmunmap(pagetable, TRAMPOLINE, 1, 0);
   uvmunmap(pagetable, TRAPFRAME, 1, 0);
-  uvmfree(pagetable, heap_base, sz);
+  uvmfree(pagetable);
 }
 
 // Create the first process. It has no user memory yet: when it first runs,
@@ -229,69 +222,64 @@ userinit(void)
 }
 
 #ifdef SOL_LAZY
-// Grow the calling process p's memory by n > 0 bytes to newsz. Lab lazy:
-// only the size moves (and the promise is counted); the fault handler
-// (mm/fault.c) backs each page on first touch. Returns 0, or -1 when the
-// commit limit forbids it.
+// Grow the calling process p's heap from its break to newbrk. Lab lazy:
+// only the heap region grows (and the promise is counted); the fault
+// handler (mm/fault.c) backs each page on first touch. Returns 0, or -1
+// when the commit limit forbids it.
 static int
-grow_heap(struct proc *p, uint64 newsz)
+grow_heap(struct proc *p, uint64 newbrk)
 {
-  return vm_commit((PGROUNDUP(newsz) - PGROUNDUP(p->sz)) / PGSIZE, VM_COMMIT_NEW);
+  return vm_commit((PGROUNDUP(newbrk) - PGROUNDUP(p->as->brk)) / PGSIZE, VM_COMMIT_NEW);
 }
 #else
-// Grow the calling process p's memory by n > 0 bytes to newsz, with
-// zeroed frames allocated and mapped now. Returns 0, or -1 when memory
-// runs out (nothing is left allocated then).
+// Grow the calling process p's heap from its break to newbrk, with zeroed
+// frames allocated and mapped now. Returns 0, or -1 when memory runs out
+// (nothing is left allocated then).
 static int
-grow_heap(struct proc *p, uint64 newsz)
+grow_heap(struct proc *p, uint64 newbrk)
 {
+  uint64 brk = p->as->brk;
   // A request larger than the free frames cannot succeed: do not use up
   // all of RAM trying.
-  if((newsz - p->sz) / PGSIZE > kfreecount())
+  if((newbrk - brk) / PGSIZE > kfreecount())
     return -1;
-  if(vm_commit((PGROUNDUP(newsz) - PGROUNDUP(p->sz)) / PGSIZE, VM_COMMIT_NEW) < 0)
+  if(vm_commit((PGROUNDUP(newbrk) - PGROUNDUP(brk)) / PGSIZE, VM_COMMIT_NEW) < 0)
     return -1;
-  if(uvmalloc(p->pagetable, p->sz, newsz - (BUG_SBRK ? PGSIZE : 0), PTE_W) == 0){
-    vm_uncommit((PGROUNDUP(newsz) - PGROUNDUP(p->sz)) / PGSIZE);
+  if(uvmalloc(p->as->pagetable, brk, newbrk - (BUG_SBRK ? PGSIZE : 0), PTE_W) == 0){
+    vm_uncommit((PGROUNDUP(newbrk) - PGROUNDUP(brk)) / PGSIZE);
     return -1;
   }
   return 0;
 }
 #endif
 
-// Grow or shrink the calling process's memory by n bytes. Returns 0, or
-// -1 when the new size would be negative, would reach the trapframe, or
-// memory cannot be promised (the process is left unchanged). Shrinking
-// frees the resident pages of the released range.
+// Grow or shrink the calling process's heap by n bytes. Returns 0, or -1
+// when the new break would be negative, would run into the region above
+// the heap (or the trapframe), or memory cannot be promised (the process
+// is left unchanged). Shrinking frees the pages of the released range.
 int
 growproc(long n)
 {
   struct proc *p = myproc();
-  uint64 sz = p->sz;
+  struct aspace *as = p->as;
+  uint64 brk = as->brk;
 
-  if(n > 0){
-    if(n > TRAPFRAME || sz + n > TRAPFRAME)
+  if(n < 0){
+    if((uint64)-n > brk)
       return -1;
-    if(grow_heap(p, sz + n) < 0)
-      return -1;
-    sz += n;
-  } else if(n < 0){
-    if((uint64)-n > sz)
-      return -1;
-    acquire(&p->vmlock);
-    sz = uvmdealloc(p->pagetable, sz, sz + n);
-    vm_uncommit((PGROUNDUP(p->sz) - PGROUNDUP(sz)) / PGSIZE);
-    // xv6 lets a process shrink into its stack and text; what grows back
-    // from there is heap (lazy, may have holes) like the rest.
-    if(sz < p->heap_base)
-      p->heap_base = sz;
-    p->sz = sz;
-    release(&p->vmlock);
+    vm_uncommit(aspace_shrink(as, brk + n));
     return 0;
   }
-  acquire(&p->vmlock);
-  p->sz = sz;
-  release(&p->vmlock);
+  struct region *heap = aspace_heap(as), *above = heap + 1;
+  uint64 limit = above < &as->region[as->nregion] ? above->start : TRAPFRAME;
+  if(n > limit || brk + n > limit)
+    return -1;
+  if(n > 0 && grow_heap(p, brk + n) < 0)
+    return -1;
+  acquire(&as->lock);
+  as->brk = brk + n;
+  heap->end = PGROUNDUP(as->brk);
+  release(&as->lock);
   return 0;
 }
 
@@ -311,27 +299,15 @@ fork(void)
     release(&tickslock);
     release(&np->lock);
   }
-  if(vm_commit(PGROUNDUP(p->sz) / PGSIZE, VM_COMMIT_COPY) < 0){
+  uint64 pages = aspace_pages(p->as);
+  if(vm_commit(pages, VM_COMMIT_COPY) < 0){
     freeproc(np);
     return -1;
   }
-  // Reclaim may be changing the parent's PTEs, and sees the child's as
-  // soon as they exist: the copy runs under both address-space locks
-  // (parent first: kernel/lockorder.h). The child's page-table pages are
-  // taken before, where taking them may reclaim.
-  int copied = uvmcopy_reserve(p->pagetable, np->pagetable, p->sz, &np->vmlock);
-  acquire(&p->vmlock);
-  acquire(&np->vmlock);
-  if(copied == 0)
-    copied = uvmcopy(p->pagetable, np->pagetable, p->heap_base, p->sz);
-  if(copied == 0){
-    np->sz = p->sz;
-    np->heap_base = p->heap_base;
-  }
-  release(&np->vmlock);
-  release(&p->vmlock);
-  if(copied < 0){
-    vm_uncommit(PGROUNDUP(p->sz) / PGSIZE);
+  if(aspace_fork(p->as, np->as) < 0){
+    // freeproc gives back what the child's regions promise: so far
+    // they are the ones copied.
+    vm_uncommit(pages - aspace_pages(np->as));
     freeproc(np);
     return -1;
   }
@@ -429,7 +405,7 @@ wait(uint64 addr)
         freeproc(pp);   // only its parent, holding wait_lock, reaps a zombie
         release(&wait_lock);
         // With no spinlock held: the copy may fault the page in (and sleep).
-        if(addr != 0 && copyout(p->pagetable, addr, (char *)&xstate, sizeof(xstate)) < 0)
+        if(addr != 0 && copyout(p->as->pagetable, addr, (char *)&xstate, sizeof(xstate)) < 0)
           return -1;
         return pid;
       }
@@ -595,25 +571,17 @@ kill(int pid)
   return -1;
 }
 
-// Fill *vs with the address space of process pid (0: the caller). The
-// process is found under p->lock, then walked under its p->vmlock alone
-// (uvmspace), so it may run on another hart meanwhile, and no p->lock is
-// held across the memory system's locks. Returns 0, or -1 if no such
-// process has an address space (none, not yet set up, or exited).
+// Fill *vs with the address space of process pid (0: the caller), found
+// on the list of live address spaces and walked under its own lock
+// (uvmspace), so the process may run on another hart meanwhile. Returns
+// 0, or -1 if no such process has an address space (none, or exited).
 int
 procvmspace(int pid, struct vmspace *vs)
 {
   memset(vs, 0, sizeof(*vs));
   if(pid == 0)
     pid = myproc()->pid;
-  for(struct proc *p = proc; p < &proc[NPROC]; p++){
-    acquire(&p->lock);
-    int found = p->pid == pid && p->state != UNUSED && p->state != USED;
-    release(&p->lock);
-    if(found)
-      return uvmspace(p, pid, vs);
-  }
-  return -1;
+  return uvmspace(pid, vs);
 }
 
 void
@@ -638,7 +606,7 @@ int
 either_copyout(int user_dst, uint64 dst, void *src, uint64 len)
 {
   if(user_dst)
-    return copyout(myproc()->pagetable, dst, src, len);
+    return copyout(myproc()->as->pagetable, dst, src, len);
   memmove((char *)dst, src, len);
   return 0;
 }
@@ -648,7 +616,7 @@ int
 either_copyin(void *dst, int user_src, uint64 src, uint64 len)
 {
   if(user_src)
-    return copyin(myproc()->pagetable, dst, src, len);
+    return copyin(myproc()->as->pagetable, dst, src, len);
   memmove(dst, (char *)src, len);
   return 0;
 }
@@ -674,7 +642,7 @@ procdump(void)
     if(p->state == UNUSED)
       continue;
     char *state = (p->state >= 0 && p->state < NELEM(states)) ? states[p->state] : "???";
-    printf("%d %s %s %d KiB", p->pid, state, p->name, (int)(p->sz / 1024));
+    printf("%d %s %s %d KiB", p->pid, state, p->name, p->as ? (int)(p->as->brk / 1024) : 0);
     if(p->state == SLEEPING)
       printf(" chan %p", p->chan);
     printf("\n");

@@ -4,6 +4,7 @@
 #include "riscv.h"
 #include "spinlock.h"
 #include "param.h"
+#include "mm/aspace.h"
 
 // Callee-saved registers saved by swtch() when a kernel thread gives up the hart.
 struct context {
@@ -81,13 +82,8 @@ enum procstate { UNUSED, USED, SLEEPING, RUNNABLE, RUNNING, ZOMBIE };
 //   (p) guarded by p->lock
 //   (w) guarded by wait_lock (proc.c)
 //   (-) private to the process: only its own kernel thread touches it
-//   (v) the process's own kernel thread, holding p->vmlock when it writes;
-//       others (reclaim, the OOM killer, vmspace) read under p->vmlock
 struct proc {
   struct spinlock lock;
-  struct spinlock vmlock;      // the address space: the page table's PTEs and the
-                               // fields marked (v). Reclaim (mm/reclaim.c) changes
-                               // other processes' PTEs under it.
 
   enum procstate state;        // (p)
   void *chan;                  // (p) sleeping on chan when non-zero
@@ -98,10 +94,9 @@ struct proc {
   struct proc *parent;         // (w)
 
   uint64 kstack;               // (-) virtual address of kernel stack
-  uint64 sz;                   // (v) size of user memory (bytes)
-  uint64 heap_base;            // (v) start of the heap [heap_base, sz): the top of
-                               //     the user stack when exec built the image
-  pagetable_t pagetable;       // (v) user page table
+  struct aspace *as;           // (-) its address space: page table, regions, break
+                               //     (mm/aspace.h); others reach it through the
+                               //     list of live address spaces, not through here
   struct trapframe *trapframe; // (-) page for trampoline.S
   struct fpstate fp;           // (-) FP registers, saved at each trap if dirty
   struct context context;      // (-) swtch() here to run the process

@@ -11,14 +11,15 @@
 #include "syscall.h"
 #include "defs.h"
 
-// Fetch the uint64 at user address addr. 0 or -1.
+// Fetch the uint64 at user address addr. 0 or -1 (copyin refuses an
+// address in no region of the caller's).
 int
 fetchaddr(uint64 addr, uint64 *ip)
 {
   struct proc *p = myproc();
-  if(addr >= p->sz || addr + sizeof(uint64) > p->sz || addr + sizeof(uint64) < addr)
+  if(addr + sizeof(uint64) < addr)
     return -1;
-  return copyin(p->pagetable, (char *)ip, addr, sizeof(*ip));
+  return copyin(p->as->pagetable, (char *)ip, addr, sizeof(*ip));
 }
 
 // Fetch the NUL-terminated string at user address addr into buf (max bytes
@@ -27,7 +28,7 @@ int
 fetchstr(uint64 addr, char *buf, int max)
 {
   struct proc *p = myproc();
-  if(copyinstr(p->pagetable, buf, addr, max) < 0)
+  if(copyinstr(p->as->pagetable, buf, addr, max) < 0)
     return -1;
   return strlen(buf);
 }

@@ -42,7 +42,7 @@ sys_sbrk(void)
 {
   int n;
   argint(0, &n);
-  uint64 addr = myproc()->sz;
+  uint64 addr = myproc()->as->brk;
   if(growproc(n) < 0)
     return -1;
   return addr;
@@ -96,7 +96,7 @@ sys_memstat(void)
 
   argaddr(0, &addr);
   kmemstat(&st);
-  if(copyout(myproc()->pagetable, addr, (char *)&st, sizeof(st)) < 0)
+  if(copyout(myproc()->as->pagetable, addr, (char *)&st, sizeof(st)) < 0)
     return -1;
   return 0;
 }
@@ -111,7 +111,7 @@ sys_vmstat(void)
 
   argaddr(0, &addr);
   kvmstat(&vs);
-  if(copyout(myproc()->pagetable, addr, (char *)&vs, sizeof(vs)) < 0)
+  if(copyout(myproc()->as->pagetable, addr, (char *)&vs, sizeof(vs)) < 0)
     return -1;
   return 0;
 }
@@ -130,7 +130,7 @@ sys_vmspace(void)
   argaddr(1, &addr);
   if(procvmspace(pid, &vs) < 0)
     return -1;
-  if(copyout(myproc()->pagetable, addr, (char *)&vs, sizeof(vs)) < 0)
+  if(copyout(myproc()->as->pagetable, addr, (char *)&vs, sizeof(vs)) < 0)
     return -1;
   return 0;
 }
@@ -155,7 +155,7 @@ sys_buddyinfo(void)
   argaddr(0, &addr);
   if(kbuddyinfo(&bi) < 0)
     return -1;
-  if(copyout(myproc()->pagetable, addr, (char *)&bi, sizeof(bi)) < 0)
+  if(copyout(myproc()->as->pagetable, addr, (char *)&bi, sizeof(bi)) < 0)
     return -1;
   return 0;
 }
@@ -182,7 +182,7 @@ sys_memmap(void)
     int got = kmemmap(chunk, want, start + done, group);
     if(got == 0)
       break;
-    if(copyout(myproc()->pagetable, addr + done, chunk, got) < 0)
+    if(copyout(myproc()->as->pagetable, addr + done, chunk, got) < 0)
       return -1;
     done += got;
   }

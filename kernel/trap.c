@@ -102,6 +102,7 @@ usertrap(void)
 
   KASSERT((r_sstatus() & SSTATUS_SPP) == 0, "usertrap: trap not from user mode");
   fp_usertrap(myproc());
+  aspace_leave_user(myproc()->as);  // uservec switched to the kernel's page table
 
   // Further traps come from the kernel now.
   w_stvec((uint64)kernelvec);
@@ -164,7 +165,9 @@ usertrapret(void)
   w_sstatus(x);
   w_sepc(p->trapframe->epc);
 
-  uint64 satp = MAKE_SATP(p->pagetable);
+  // From here a TLB shootdown of p's address space must reach this hart.
+  aspace_enter_user(p->as);
+  uint64 satp = MAKE_SATP(p->as->pagetable);
   uint64 trampoline_userret = TRAMPOLINE + (userret - trampoline);
   ((void (*)(uint64))trampoline_userret)(satp);
 }

@@ -111,7 +111,7 @@ filestat(struct file *f, uint64 addr)
   ilock(f->ip);
   stati(f->ip, &st);
   iunlock(f->ip);
-  if(copyout(p->pagetable, addr, (char *) &st, sizeof(st)) < 0)
+  if(copyout(p->as->pagetable, addr, (char *) &st, sizeof(st)) < 0)
     return -1;
   return 0;
 }

@@ -136,7 +136,7 @@ pipewrite(struct pipe *pi, uint64 addr, int n)
     if(killed(pr))      // a killed writer goes, however much is left
       return i > 0 ? i : -1;
     int m = n - i < PIPECHUNK ? n - i : PIPECHUNK;
-    if(copyin(pr->pagetable, buf, addr + i, m) < 0)
+    if(copyin(pr->as->pagetable, buf, addr + i, m) < 0)
       return i > 0 ? i : -1;
     acquire(&pi->lock);
     int r = pipe_put_locked(pi, buf, m);
@@ -190,7 +190,7 @@ piperead(struct pipe *pi, uint64 addr, int n)
     if(m == 0)
       break;
     release(&pi->lock);
-    if(copyout(pr->pagetable, addr + i, buf, m) < 0)
+    if(copyout(pr->as->pagetable, addr + i, buf, m) < 0)
       return -1;
     i += m;
     acquire(&pi->lock);

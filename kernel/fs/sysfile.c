@@ -526,8 +526,8 @@ sys_pipe(void)
   fd0 = -1;
   if((fd0 = fdalloc(rf)) < 0 || (fd1 = fdalloc(wf)) < 0)
     goto bad;
-  if(copyout(p->pagetable, fdarray, (char *) &fd0, sizeof(fd0)) < 0 ||
-     copyout(p->pagetable, fdarray + sizeof(fd0), (char *) &fd1, sizeof(fd1)) < 0){
+  if(copyout(p->as->pagetable, fdarray, (char *) &fd0, sizeof(fd0)) < 0 ||
+     copyout(p->as->pagetable, fdarray + sizeof(fd0), (char *) &fd1, sizeof(fd1)) < 0){
     p->ofile[fd1] = 0;
     goto bad;
   }
@@ -551,5 +551,5 @@ sys_fsfree(void)
 
   argaddr(0, &addr);
   fs_free_count(ROOTDEV, &counts[0], &counts[1]);
-  return copyout(myproc()->pagetable, addr, (char *)counts, sizeof(counts));
+  return copyout(myproc()->as->pagetable, addr, (char *)counts, sizeof(counts));
 }

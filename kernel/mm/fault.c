@@ -12,12 +12,14 @@
 //     read-only for a write. A fault that is not resolved makes the copy,
 //     and so the system call, fail with -1; nothing is killed.
 //
-// Resolving is the labs' work: lazy allocation (lab lazy), copy-on-write
+// Every user address a process may use lies in a region of its address
+// space (mm/aspace.h). A fault outside every region, or one the region's
+// protection forbids, is refused from the region list alone. Resolving
+// the rest is the labs' work: lazy allocation (lab lazy), copy-on-write
 // (lab cow) and swap-in (lab swap) each add a case to fault_resolve().
 // A fault no case resolves is diagnosed and refused.
 //
-// Lab lazy: the heap [p->heap_base, p->sz) is reserved by sbrk and backed
-// on first touch. A read of an untouched heap page maps the one shared
+// Lab lazy: the heap region is reserved by sbrk and backed on first touch. A read of an untouched heap page maps the one shared
 // zero frame read-only; a write maps a fresh zeroed frame of the
 // process's own, replacing the zero frame if it was mapped there.
 //
@@ -32,8 +34,9 @@
 // Locking: a fault changes only the faulting process's own page table,
 // from its own kernel thread, but reclaim (lab swap) may turn the
 // process's valid PTEs into swap PTEs at any time: PTEs are looked at and
-// changed under p->vmlock, and frames are allocated (which may reclaim
-// and sleep) with it released. The zero frame is set at boot and
+// changed under the address-space lock (as->lock), and frames are
+// allocated (which may reclaim and sleep) with it released. The region
+// list changes only through the process itself, which reads it unlocked. The zero frame is set at boot and
 // read-only afterwards. Reference counts are atomic (page.c): see
 // fault_cow() for why that is enough.
 #include "types.h"
@@ -71,20 +74,29 @@ fault_zero_frame(uint64 pa)
   return pa == zero_frame;
 }
 
-// Why an access to va by process p cannot be allowed as the page table
-// stands: a short phrase for the kill message.
+// Why an access to va by process p cannot be allowed as its regions and
+// page table stand: a short phrase for the kill message.
 static char *
 fault_diagnose(struct proc *p, uint64 va, enum fault_access access)
 {
   if(va >= MAXVA)
     return "address beyond the user address space";
-  pte_t *pte = walk(p->pagetable, va, 0);
-  if(pte && (*pte & PTE_SWAP) && (*pte & PTE_U) == 0)
-    return "not a user page (stack guard, trapframe or trampoline)";
+  struct region *r = region_find(p->as, va);
+  if(r == 0)
+    return va >= TRAPFRAME ? "not a user page (trapframe or trampoline)" :
+           "not mapped: in no region of the address space";
+  if(r->kind == REGION_GUARD)
+    return "not a user page (the stack guard)";
+  if(access == FAULT_WRITE && (r->prot & PTE_W) == 0)
+    return "write to read-only page";
+  if(access == FAULT_EXEC && (r->prot & PTE_X) == 0)
+    return "execute of non-executable page";
+  // The region allows the access; its page does not.
+  pte_t *pte = walk(p->as->pagetable, va, 0);
   if(pte == 0 || (*pte & PTE_V) == 0)
     return "not mapped";
   if((*pte & PTE_U) == 0)
-    return "not a user page (stack guard, trapframe or trampoline)";
+    return "not a user page";
   if(access == FAULT_WRITE && (*pte & PTE_W) == 0)
     return "write to read-only page";
   if(access == FAULT_EXEC && (*pte & PTE_X) == 0)
@@ -103,47 +115,50 @@ fault_diagnose(struct proc *p, uint64 va, enum fault_access access)
 static int
 map_fresh(struct proc *p, uint64 va, int zero)
 {
+  struct aspace *as = p->as;
   void *mem = user_frame_alloc(va, 1);
   if(mem == 0)
     return -1;
   memset(mem, 0, PGSIZE);
-  acquire(&p->vmlock);
-  pte_t *pte = walk(p->pagetable, va, 0);
+  acquire(&as->lock);
+  pte_t *pte = walk(as->pagetable, va, 0);
   if(zero){
     KASSERT(pte && fault_zero_frame(PTE2PA(*pte)), "map_fresh: va %p no longer maps the zero frame",
             (void*)va);
     *pte = PA2PTE(mem) | PTE_R | PTE_W | PTE_U | PTE_V;
     sfence_vma(); // this hart may still hold the read-only translation
-  } else if(mappages(p->pagetable, va, PGSIZE, (uint64)mem, PTE_R | PTE_W | PTE_U) != 0){
-    release(&p->vmlock);
+  } else if(mappages(as->pagetable, va, PGSIZE, (uint64)mem, PTE_R | PTE_W | PTE_U) != 0){
+    release(&as->lock);
     kput(mem); // no frame for a page-table page
     return -1;
   }
-  release(&p->vmlock);
+  release(&as->lock);
   vmstat_count(VMSTAT_FAULT_FRESH);
   return 1;
 }
 
 // Lab lazy: resolve a fault on page va of p's heap. Returns 1 when
 // resolved, 0 when the fault is not lazy allocation's to resolve (outside
-// the heap, or a mapping that is not the zero frame), -1 when out of
-// memory.
+// the heap region, or a mapping that is not the zero frame), -1 when out
+// of memory.
 static int
 fault_lazy(struct proc *p, uint64 va, enum fault_access access)
 {
-  if(va < p->heap_base || va >= PGROUNDUP(p->sz) - (BUG_SBRK ? PGSIZE : 0))
+  struct aspace *as = p->as;
+  struct region *heap = region_find(as, va);
+  if(heap == 0 || heap->kind != REGION_HEAP || va >= heap->end - (BUG_SBRK ? PGSIZE : 0))
     return 0;
-  acquire(&p->vmlock);
-  pte_t *pte = walk(p->pagetable, va, 0);
+  acquire(&as->lock);
+  pte_t *pte = walk(as->pagetable, va, 0);
   if(pte == 0){
     // A page-table page on the way to va is missing: take it now, with
     // the lock released, where taking it may reclaim; only p changes the
     // tree of its table, so the walk below finds it.
-    release(&p->vmlock);
-    if(uvm_ptreserve(p->pagetable, va, &p->vmlock, 1) < 0)
+    release(&as->lock);
+    if(uvm_ptreserve(as->pagetable, va, &as->lock, 1) < 0)
       return -1;
-    acquire(&p->vmlock);
-    pte = walk(p->pagetable, va, 0);
+    acquire(&as->lock);
+    pte = walk(as->pagetable, va, 0);
     KASSERT(pte, "fault_lazy: page-table pages for va %p vanished after uvm_ptreserve",
             (void*)va);
   }
@@ -155,7 +170,7 @@ fault_lazy(struct proc *p, uint64 va, enum fault_access access)
     vmstat_count(VMSTAT_FAULT_ZERO);
     r = 1;
   }
-  release(&p->vmlock);
+  release(&as->lock);
   if(r != 0)
     return r;
   if(e == 0)
@@ -166,7 +181,7 @@ fault_lazy(struct proc *p, uint64 va, enum fault_access access)
   return 0;
 }
 #else
-// Lab lazy: resolve a fault on page va of p's heap [p->heap_base, p->sz).
+// Lab lazy: resolve a fault on page va of p's heap region.
 // Returns 1 when resolved, 0 when it is not lazy allocation's to resolve,
 // -1 when out of memory. Nothing is lazy yet: sbrk allocates eagerly.
 static int
@@ -190,18 +205,18 @@ fault_lazy(struct proc *p, uint64 va, enum fault_access access)
 // above 1 may drop while we copy (the other holder writes or exits): then
 // both end with a copy of their own and the last kput() frees the
 // original, or the other one finds a count of 1 and takes the original
-// back. p->vmlock keeps reclaim away from p's PTE while we look at it; we
+// back. The address-space lock keeps reclaim away from p's PTE while we look at it; we
 // copy with it released (taking a frame may reclaim and sleep), holding a
 // reference of our own so the original cannot be freed meanwhile, and
 // install the copy only if the PTE is still the one we copied from.
 static int
 fault_cow(struct proc *p, uint64 va, enum fault_access access)
 {
-  acquire(&p->vmlock);
-  pte_t *pte = walk(p->pagetable, va, 0);
+  acquire(&p->as->lock);
+  pte_t *pte = walk(p->as->pagetable, va, 0);
   if(access != FAULT_WRITE || pte == 0 ||
      (*pte & (PTE_V | PTE_U | PTE_COW)) != (PTE_V | PTE_U | PTE_COW)){
-    release(&p->vmlock);
+    release(&p->as->lock);
     return 0;
   }
   pte_t e = *pte;
@@ -210,23 +225,23 @@ fault_cow(struct proc *p, uint64 va, enum fault_access access)
   if(page_refcount(pg) == 1 && !(pg->u.user.slot && swap_slot_shared(pg->u.user.slot - 1))){
     *pte = (e | PTE_W) & ~PTE_COW;
     sfence_vma();
-    release(&p->vmlock);
+    release(&p->as->lock);
     vmstat_count(VMSTAT_COW_REUSE);
     return 1;
   }
   page_ref_inc(pg);
-  release(&p->vmlock);
+  release(&p->as->lock);
 
   char *mem = user_frame_alloc(va, 1);
   if(mem)
     memmove(mem, (char*)pa, PGSIZE);  // read-only everywhere: it cannot change
-  acquire(&p->vmlock);
+  acquire(&p->as->lock);
   int same = (*pte & ~(PTE_A | PTE_D)) == (e & ~(PTE_A | PTE_D));
   if(mem && same){
     *pte = PA2PTE(mem) | ((PTE_FLAGS(e) | PTE_W) & ~PTE_COW);
     sfence_vma(); // this hart may still hold the shared, read-only translation
   }
-  release(&p->vmlock);
+  release(&p->as->lock);
   if(mem == 0){
     kput((void*)pa);
     return -1;
@@ -268,10 +283,10 @@ fault_cow(struct proc *p, uint64 va, enum fault_access access)
 static int
 fault_swapin(struct proc *p, uint64 va)
 {
-  acquire(&p->vmlock);
-  pte_t *pte = walk(p->pagetable, va, 0);
+  acquire(&p->as->lock);
+  pte_t *pte = walk(p->as->pagetable, va, 0);
   pte_t e = pte ? *pte : 0;
-  release(&p->vmlock);
+  release(&p->as->lock);
   if((e & (PTE_V | PTE_SWAP | PTE_U)) != (PTE_SWAP | PTE_U))
     return 0;
   uint64 slot = PTE2SLOT(e);
@@ -301,10 +316,10 @@ fault_swapin(struct proc *p, uint64 va)
     flags = (flags | PTE_COW) & ~PTE_W;
   else if(flags & PTE_COW)
     flags = (flags | PTE_W) & ~PTE_COW;
-  acquire(&p->vmlock);
+  acquire(&p->as->lock);
   KASSERT(*pte == e, "fault_swapin: swap PTE of va %p changed under its owner", (void*)va);
   *pte = PA2PTE(mem) | flags | PTE_V;
-  release(&p->vmlock);
+  release(&p->as->lock);
   swap_in_end(slot);  // mapped: a fault waiting for the slot finds the frame
   return 1;
 }

@@ -21,8 +21,9 @@
 // (page.u.user.va), and every mapping of a frame has that address: fork shares
 // frames at the addresses they had, and nothing else maps a user frame
 // (xv6 has no mmap). So the PTEs of a frame are found by looking up that
-// address in each process's page table. That costs NPROC walks per victim,
-// little next to the disk write, and nothing at fork. A list of PTE
+// address in each live address space's page table (aspace_foreach). That
+// costs a walk per address space per victim, little next to the disk
+// write, and nothing at fork. A list of PTE
 // pointers per frame would cost an allocation per shared page at every
 // fork instead (the "pte chains" Linux 2.5 had, and dropped for the same
 // object-based idea).
@@ -40,9 +41,10 @@
 // Locking: lru.lock guards the list and every frame's PGL_* bits. A
 // reclaimer takes the victim off the list under lru.lock together with a
 // reference, so the frame cannot be freed under it (PGL_ISOLATED), then
-// drops lru.lock and takes the address-space lock (p->vmlock) of one
-// process at a time to look at or change its PTEs: the lock order is
-// p->vmlock, then lru.lock. No lock is held while the page is written.
+// drops lru.lock and takes the address-space lock (as->lock) of one
+// address space at a time to look at or change its PTEs: the lock order
+// is the address-space list, as->lock, then lru.lock
+// (kernel/lockorder.h). No lock is held while the page is written.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -54,11 +56,10 @@
 #include "defs.h"
 #include "mm/page.h"
 #include "mm/swap.h"
+#include "mm/aspace.h"
 
 #ifdef SOL_SWAP
 #define RECLAIM_BATCH 8     // frames a reclaimer tries to free at once
-
-extern struct proc proc[NPROC];
 
 static struct {
   struct spinlock lock;
@@ -134,8 +135,8 @@ lru_isolate(void)
   struct page *pg = 0;
 
   acquire(&lru.lock);
-  if(BUG_RECLAIM_ORDER){  // a p->vmlock (not ours) under lru.lock: reversed
-    acquire(&proc[myproc() == proc].vmlock); release(&proc[myproc() == proc].vmlock); }
+  if(BUG_RECLAIM_ORDER){  // an address-space lock under lru.lock: reversed
+    acquire(&myproc()->as->lock); release(&myproc()->as->lock); }
   while(lru.n > 0){
     pg = lru.twolist ? twolist_next_locked(&lru.head) : lru.head.next;
     twolist_remove_locked(pg);
@@ -165,47 +166,78 @@ lru_putback(struct page *pg)
   kput((void*)page_to_pa(pg));
 }
 
-// Process q's valid PTE at user address va, or 0. Caller holds
-// q->vmlock.
+// What a walk of the reverse map looks for, and what it found.
+struct rmap_walk {
+  uint64 pa;      // the frame
+  uint64 va;      // the user address every mapping of it has
+  uint64 slot;    // rmap_swapcached: the slot it must keep; rmap_unmap: the slot it goes to
+  int young;      // rmap_referenced: some mapping had PTE_A set
+  int mapped;     // rmap_unmap: mappings replaced
+  int dirty;      // rmap_unmap: some mapping had PTE_D set
+  uint64 harts;   // rmap_unmap: harts that may cache a replaced mapping
+};
+
+// as's valid PTE at user address va, or 0. Caller holds as->lock.
 static pte_t *
-rmap_mapping(struct proc *q, uint64 va)
+rmap_mapping(struct aspace *as, uint64 va)
 {
-  pte_t *pte = q->pagetable ? walk(q->pagetable, va, 0) : 0;
+  pte_t *pte = walk(as->pagetable, va, 0);
   return pte && (*pte & PTE_V) ? pte : 0;
 }
 
-// Process q's PTE that maps frame pa at user address va, or 0. Caller
-// holds q->vmlock.
+// as's PTE that maps frame pa at user address va, or 0. Caller holds
+// as->lock.
 static pte_t *
-rmap_pte(struct proc *q, uint64 pa, uint64 va)
+rmap_pte(struct aspace *as, uint64 pa, uint64 va)
 {
-  pte_t *pte = rmap_mapping(q, va);
+  pte_t *pte = rmap_mapping(as, va);
   return pte && PTE2PA(*pte) == pa ? pte : 0;
+}
+
+// aspace_foreach() step of rmap_swapcached(): does as map, at w->va, a
+// frame that keeps slot w->slot? Then take a reference to it and stop.
+static int
+swapcached_in(struct aspace *as, void *arg)
+{
+  struct rmap_walk *w = arg;
+  pte_t *pte = rmap_mapping(as, w->va);
+  if(pte == 0 || fault_zero_frame(PTE2PA(*pte)))
+    return 0;
+  struct page *pg = pa_to_page(PTE2PA(*pte));
+  if(pg->u.user.slot != w->slot + 1)
+    return 0;
+  KASSERT((*pte & PTE_W) == 0, "rmap_swapcached: frame %p keeps slot %d, which other PTEs "
+          "name, but pid %d may write it (fault_cow must copy such a frame)",
+          (void*)PTE2PA(*pte), (int)w->slot, as->pid);
+  page_ref_inc(pg);   // as's mapping holds one: the frame is not going
+  w->pa = PTE2PA(*pte);
+  return 1;
 }
 
 // The frame that holds the page of slot in RAM, found through the
 // reverse map: a process that shares the slot brought the page back into
 // a frame that keeps the slot (swap_keep(): SWAP_SHARED) and maps it at
 // the same address va. Returns its address with a reference for the
-// caller, or 0 when no process maps such a frame.
+// caller, or 0 when no address space maps such a frame.
 void *
 rmap_swapcached(uint64 slot, uint64 va)
 {
-  for(struct proc *q = proc; q < &proc[NPROC] && !BUG_SWAP_REREAD; q++){
-    acquire(&q->vmlock);
-    pte_t *pte = rmap_mapping(q, va);
-    if(pte && !fault_zero_frame(PTE2PA(*pte))){
-      struct page *pg = pa_to_page(PTE2PA(*pte));
-      if(pg->u.user.slot == slot + 1){
-        KASSERT((*pte & PTE_W) == 0, "rmap_swapcached: frame %p keeps slot %d, which other "
-                "PTEs name, but pid %d may write it (fault_cow must copy such a frame)",
-                (void*)PTE2PA(*pte), (int)slot, q->pid);
-        page_ref_inc(pg);   // q's mapping holds one: the frame is not going
-        release(&q->vmlock);
-        return (void*)PTE2PA(*pte);
-      }
-    }
-    release(&q->vmlock);
+  struct rmap_walk w = { .va = va, .slot = slot };
+  if(BUG_SWAP_REREAD)
+    return 0;
+  return aspace_foreach(swapcached_in, &w) ? (void*)w.pa : 0;
+}
+
+// aspace_foreach() step of rmap_referenced(): clear the accessed bit of
+// as's mapping of the frame, noting whether it was set.
+static int
+referenced_in(struct aspace *as, void *arg)
+{
+  struct rmap_walk *w = arg;
+  pte_t *pte = rmap_pte(as, w->pa, w->va);
+  if(pte && (*pte & PTE_A) && !BUG_CLOCK_FIFO){
+    *pte &= ~PTE_A;
+    w->young = 1;
   }
   return 0;
 }
@@ -217,31 +249,31 @@ rmap_swapcached(uint64 slot, uint64 va)
 static int
 rmap_referenced(uint64 pa, uint64 va)
 {
-  int young = 0;
-
-  for(struct proc *q = proc; q < &proc[NPROC]; q++){
-    acquire(&q->vmlock);
-    pte_t *pte = rmap_pte(q, pa, va);
-    if(pte && (*pte & PTE_A) && !BUG_CLOCK_FIFO){
-      *pte &= ~PTE_A;
-      young = 1;
-    }
-    release(&q->vmlock);
-  }
-  return young;
+  struct rmap_walk w = { .pa = pa, .va = va };
+  aspace_foreach(referenced_in, &w);
+  return w.young;
 }
 
-// The harts that run process q now, as an SBI hart mask.
-static uint64
-harts_running(struct proc *q)
+// aspace_foreach() step of rmap_unmap(): replace as's mapping of the
+// frame by a swap PTE naming w->slot.
+static int
+unmap_in(struct aspace *as, void *arg)
 {
-  uint64 mask = 0;
-
-  __sync_synchronize();  // the PTE stores come before we look
-  for(int i = 0; i < NCPU; i++)
-    if(cpus[i].proc == q)
-      mask |= 1UL << i;
-  return mask;
+  struct rmap_walk *w = arg;
+  pte_t *pte = rmap_pte(as, w->pa, w->va);
+  if(pte == 0)
+    return 0;
+  w->dirty |= (*pte & PTE_D) != 0;
+  swap_dup(w->slot);
+  *pte = SLOT2PTE(w->slot) | PTE_SWAP | (*pte & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_COW));
+  int left = page_ref_dec(pa_to_page(w->pa));
+  KASSERT(left > 0, "rmap_unmap: frame %p lost the reclaimer's reference", (void*)w->pa);
+  // The harts running as in user mode now may cache the old PTE; the
+  // fence orders our PTE store before the look (aspace_enter_user()).
+  __sync_synchronize();
+  w->harts |= __atomic_load_n(&as->harts, __ATOMIC_SEQ_CST);
+  w->mapped++;
+  return 0;
 }
 
 // Replace every mapping of frame pg by a swap PTE naming slot, keeping
@@ -252,25 +284,11 @@ harts_running(struct proc *q)
 static int
 rmap_unmap(struct page *pg, uint64 slot, uint64 *harts, int *dirty)
 {
-  uint64 pa = page_to_pa(pg), va = pg->u.user.va;
-  int n = 0;
-
-  for(struct proc *q = proc; q < &proc[NPROC]; q++){
-    acquire(&q->vmlock);
-    pte_t *pte = rmap_pte(q, pa, va);
-    if(pte){
-      *dirty |= (*pte & PTE_D) != 0;
-      swap_dup(slot);
-      *pte = SLOT2PTE(slot) | PTE_SWAP |
-             (*pte & (PTE_R | PTE_W | PTE_X | PTE_U | PTE_COW));
-      int left = page_ref_dec(pg);
-      KASSERT(left > 0, "rmap_unmap: frame %p lost the reclaimer's reference", (void*)pa);
-      *harts |= harts_running(q);
-      n++;
-    }
-    release(&q->vmlock);
-  }
-  return n;
+  struct rmap_walk w = { .pa = page_to_pa(pg), .va = pg->u.user.va, .slot = slot };
+  aspace_foreach(unmap_in, &w);
+  *harts = w.harts;
+  *dirty = w.dirty;
+  return w.mapped;
 }
 
 // Make every hart in harts, and this one, forget stale translations.
@@ -362,18 +380,14 @@ reclaim(int want)
   return freed;
 }
 
-// What process q's memory costs, in 1/PSS_ONE pages: its frames in RAM,
-// a shared one counted as its share, its pages on swap and its page-table
+// What address space as costs, in 1/PSS_ONE pages: its frames in RAM, a
+// shared one counted as its share, its pages on swap and its page-table
 // pages; the split into *ram, *swapped and *pt (whole pages) for
-// messages. Takes q->vmlock.
+// messages. Caller holds as->lock.
 static uint64
-footprint(struct proc *q, uint64 *ram, uint64 *swapped, uint64 *pt)
+footprint(struct aspace *as, uint64 *ram, uint64 *swapped, uint64 *pt)
 {
-  acquire(&q->vmlock);
-  *ram = *swapped = *pt = 0;
-  if(q->pagetable)
-    uvmfootprint(q->pagetable, q->sz, ram, swapped, pt);
-  release(&q->vmlock);
+  uvmfootprint(as, ram, swapped, pt);
   uint64 total = *ram + (*swapped + *pt) * PSS_ONE;
   *ram = (*ram + PSS_ONE / 2) / PSS_ONE;
   return total;
@@ -396,6 +410,35 @@ enum oom_verdict {
   OOM_RETRY,    // memory came back meanwhile: try again now
 };
 
+// The OOM killer's survey of the live address spaces.
+struct oom_survey {
+  int pending;                  // some process was killed and still holds memory
+  int pid;                      // the victim so far, or 0
+  char name[16];
+  uint64 most, ram, swapped, pt;
+};
+
+// aspace_foreach() step of oom_kill(): weigh as against the victim so far.
+static int
+oom_weigh(struct aspace *as, void *arg)
+{
+  struct oom_survey *s = arg;
+  uint64 ram, swapped, pt, cost = footprint(as, &ram, &swapped, &pt);
+  if(cost == 0 || as->pid <= 1)
+    return 0;
+  if(killed(as->owner))
+    s->pending = 1;
+  else if(cost > s->most || (cost == s->most && as->pid > s->pid)){
+    s->most = cost;
+    s->pid = as->pid;
+    safestrcpy(s->name, as->owner->name, sizeof(s->name));
+    s->ram = ram;
+    s->swapped = swapped;
+    s->pt = pt;
+  }
+  return 0;
+}
+
 // RAM and swap are full: kill the process whose memory costs the most
 // (frames shared copy-on-write count as a share each: a child that has
 // copied its parent's pages costs as much as the parent, and the younger
@@ -407,38 +450,22 @@ enum oom_verdict {
 static enum oom_verdict
 oom_kill(struct proc *me, uint64 room)
 {
-  struct proc *victim = 0;
-  uint64 most = 0, ram, swapped, pt, vram = 0, vswapped = 0, vpt = 0;
-  int pending = 0;
+  struct oom_survey s = { 0 };
 
   acquire(&oom_lock);
-  for(struct proc *q = proc; q < &proc[NPROC]; q++){
-    int dying = killed(q), pid = q->pid;
-    uint64 cost = footprint(q, &ram, &swapped, &pt);
-    if(cost == 0 || pid <= 1)
-      continue;
-    if(dying)
-      pending = 1;
-    else if(cost > most || (cost == most && pid > victim->pid)){
-      most = cost;
-      victim = q;
-      vram = ram;
-      vswapped = swapped;
-      vpt = pt;
-    }
-  }
-  enum oom_verdict v = memory_room() > room ? OOM_RETRY : pending ? OOM_WAIT : OOM_GIVE_UP;
-  if(v != OOM_GIVE_UP || victim == 0){
+  aspace_foreach(oom_weigh, &s);
+  enum oom_verdict v = memory_room() > room ? OOM_RETRY : s.pending ? OOM_WAIT : OOM_GIVE_UP;
+  if(v != OOM_GIVE_UP || s.pid == 0){
     release(&oom_lock);
     return killed(me) ? OOM_GIVE_UP : v;
   }
   printf("oom-kill: pid %d (%s) using %d pages (%d resident, %d on swap, %d page tables): "
-         "out of memory and swap\n", victim->pid, victim->name, (int)(vram + vswapped + vpt),
-         (int)vram, (int)vswapped, (int)vpt);
+         "out of memory and swap\n", s.pid, s.name, (int)(s.ram + s.swapped + s.pt),
+         (int)s.ram, (int)s.swapped, (int)s.pt);
   vmstat_count(VMSTAT_OOM_KILL);
-  kill(victim->pid);
+  kill(s.pid);
   release(&oom_lock);
-  return victim == me ? OOM_GIVE_UP : OOM_WAIT;
+  return s.pid == me->pid ? OOM_GIVE_UP : OOM_WAIT;
 }
 
 // A frame for `use`, reclaiming when no more than the reserve is free.

@@ -5,7 +5,8 @@
 // page table maps the devices and all of RAM at their physical addresses,
 // text read-execute and the rest read-write, plus the trampoline and the
 // per-process kernel stacks at the top. User page tables follow xv6's
-// layout (memlayout.h).
+// layout (memlayout.h); each belongs to an address space (mm/aspace.h),
+// whose regions say which user addresses may be mapped.
 //
 // Page-table pages of user page tables come from ptpage_alloc() wherever
 // the caller may sleep, so that they compete for RAM with the pages they
@@ -17,10 +18,10 @@
 // Locking: the tree of a user page table (which page-table pages exist)
 // changes only through its process's own kernel thread (or its parent
 // during fork, before the child runs); its leaf PTEs also change under
-// p->vmlock by reclaim (mm/reclaim.c), which turns valid PTEs of other
-// processes into swap PTEs and clears their accessed bits. Page-table
-// pages are installed and freed under p->vmlock too, so a reclaimer
-// holding it never walks into a freed one. The kernel page table is
+// the address-space lock (aspace.lock) by reclaim (mm/reclaim.c), which
+// turns valid PTEs of other processes into swap PTEs and clears their
+// accessed bits. Page-table pages are installed and freed under that lock
+// too, so a reclaimer holding it never walks into a freed one. The kernel page table is
 // written only during boot.
 #include "types.h"
 #include "param.h"
@@ -32,6 +33,7 @@
 #include "memstat.h"
 #include "mm/page.h"
 #include "mm/swap.h"
+#include "mm/aspace.h"
 #include "inject.h"
 
 pagetable_t kernel_pagetable;
@@ -432,18 +434,12 @@ freewalk(pagetable_t pagetable)
   kfree(pagetable);
 }
 
-// Free a user address space: the frames of [0, sz), then the page table.
-// Only the heap [heap_base, sz) may have holes.
+// Free a user page table whose leaves are all unmapped already (the
+// address space's regions by aspace_destroy(), the trampoline and
+// trapframe by proc_freepagetable()).
 void
-uvmfree(pagetable_t pagetable, uint64 heap_base, uint64 sz)
+uvmfree(pagetable_t pagetable)
 {
-  uint64 below = heap_base < sz ? heap_base : sz;
-
-  if(below > 0)
-    uvmunmap(pagetable, 0, PGROUNDUP(below) / PGSIZE, UVM_FREE);
-  if(sz > below)
-    uvmunmap(pagetable, PGROUNDUP(below), (PGROUNDUP(sz) - PGROUNDUP(below)) / PGSIZE,
-             UVM_FREE | UVM_HOLES);
   freewalk(pagetable);
 }
 
@@ -494,7 +490,7 @@ fork_page(pte_t *pte, pte_t *cpte)
 #endif
 
 // Give the child's page table `new` the page-table pages it needs to copy
-// [0, sz) of `old` (one level-0 table for each of old's there), taking
+// [lo, hi) of `old` (one level-0 table for each of old's there), taking
 // them with no spinlock held (uvm_ptreserve: they may reclaim) and
 // installing them under lk, the child's address-space lock, so that
 // uvmcopy(), which runs under both address-space locks, never allocates.
@@ -502,11 +498,11 @@ fork_page(pte_t *pte, pte_t *cpte)
 // without its lock. Returns 0, or -1 when out of memory (what was
 // installed is freed with the child).
 int
-uvmcopy_reserve(pagetable_t old, pagetable_t new, uint64 sz, struct spinlock *lk)
+uvmcopy_reserve(pagetable_t old, pagetable_t new, uint64 lo, uint64 hi, struct spinlock *lk)
 {
   uint64 span1 = 1UL << PXSHIFT(1);   // what one level-0 table maps: 2 MiB
 
-  for(uint64 a = 0; a < sz; a += PGSIZE){
+  for(uint64 a = lo; a < hi; a += PGSIZE){
     if(walk_sparse(old, &a) == 0)
       continue;                        // a was moved to the end of the hole
     if(uvm_ptreserve(new, a, lk, 0) < 0)
@@ -516,22 +512,23 @@ uvmcopy_reserve(pagetable_t old, pagetable_t new, uint64 sz, struct spinlock *lk
   return 0;
 }
 
-// Give a child's empty page table the memory [0, sz) of its parent, page
-// by page (fork_page): holes of the heap [heap_base, sz) stay holes. The
-// walks go table by table, not from the root for every page. Returns 0,
-// or -1 after undoing its work when out of memory.
+// Give a child's page table the memory [lo, hi) of its parent (one
+// region), page by page (fork_page): holes, where the region may have
+// them (holes set), stay holes. The walks go table by table, not from the
+// root for every page. Returns 0, or -1 after undoing its work in [lo, hi)
+// when out of memory.
 int
-uvmcopy(pagetable_t old, pagetable_t new, uint64 heap_base, uint64 sz)
+uvmcopy(pagetable_t old, pagetable_t new, uint64 lo, uint64 hi, int holes)
 {
   uint64 a, prev = 0;
   pte_t *pte = 0, *cpte = 0;
   int changed = 0, r = 0;
 
-  for(a = 0; a < sz; a += PGSIZE){
+  for(a = lo; a < hi; a += PGSIZE){
     uint64 at = a;
     pte = walk_next(old, &a, pte);
     if(pte == 0 || (*pte & (PTE_V | PTE_SWAP)) == 0){
-      KASSERT(at >= heap_base, "uvmcopy: va %p not mapped below the heap", (void*)at);
+      KASSERT(holes, "uvmcopy: va %p not mapped in a region that has no holes", (void*)at);
       continue;
     }
     // The child's PTE: the next one of the same table, or a walk.
@@ -557,7 +554,7 @@ uvmcopy(pagetable_t old, pagetable_t new, uint64 heap_base, uint64 sz)
   if(changed)
     sfence_vma(); // the parent runs on this hart with its old translations
   if(r < 0){
-    uvmunmap(new, 0, a / PGSIZE, UVM_FREE | UVM_HOLES);
+    uvmunmap(new, lo, (a - lo) / PGSIZE, UVM_FREE | UVM_HOLES);
     return -1;
   }
   return 0;
@@ -591,7 +588,7 @@ user_page(pagetable_t pagetable, uint64 va, int need)
 // user_page(), after letting the page-fault handler (fault.c) resolve a
 // missing, read-only or swapped-out page, as if the process itself had
 // touched it. Returns the page's physical address with *lk held when
-// pagetable is the running process's own: its p->vmlock, so that reclaim
+// pagetable is the running process's own: its address-space lock, so that reclaim
 // cannot take the frame away before the caller has copied and released
 // *lk. Other page tables (exec's new one, no one's yet) get no handler
 // and no lock (*lk = 0). Returns 0, with no lock held, when the page
@@ -600,9 +597,9 @@ static uint64
 user_page_hold(pagetable_t pagetable, uint64 va, int need, struct spinlock **lk)
 {
   struct proc *p = myproc();
-  int own = p != 0 && p->pagetable == pagetable;
+  int own = p != 0 && p->as != 0 && p->as->pagetable == pagetable;
 
-  *lk = own ? &p->vmlock : 0;
+  *lk = own ? &p->as->lock : 0;
   // A resolved page may be taken by reclaim again before we lock it:
   // retry a few times, then report failure rather than loop forever.
   for(int tries = 0; tries < 4; tries++){
@@ -695,50 +692,44 @@ copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max)
   return -1;
 }
 
-// Which region of xv6's layout page va of a process falls in (vmspace()).
+// Which line of the vmspace() report region r goes to.
 static int
-region_of(uint64 va, uint64 heap_base, pte_t pte)
+report_line(struct region *r)
 {
-  if(va >= heap_base)
-    return VMR_HEAP;
-  if(va >= heap_base - USERSTACK * PGSIZE)
-    return VMR_STACK;
-  if(va >= heap_base - (USERSTACK + 1) * PGSIZE)
-    return VMR_GUARD;
-  return (pte & PTE_X) ? VMR_TEXT : VMR_DATA;
+  switch(r->kind){
+  case REGION_IMAGE: return (r->prot & PTE_X) ? VMR_TEXT : VMR_DATA;
+  case REGION_GUARD: return VMR_GUARD;
+  case REGION_STACK: return VMR_STACK;
+  default: return VMR_HEAP;
+  }
 }
 
-// Count into *vs how the pages [lo, hi) of an address space with heap
-// [heap_base, ...) are backed, by region. The caller holds the lock that
-// keeps the page table from changing.
+// Count into *vr how the pages [lo, hi) of a page table are backed. The
+// caller holds the lock that keeps the page table from changing.
 static void
-uvmspace_range(pagetable_t pagetable, uint64 lo, uint64 hi, uint64 heap_base,
-               struct vmspace *vs)
+uvmspace_range(pagetable_t pagetable, uint64 lo, uint64 hi, struct vmregion *vr)
 {
   pte_t *pte = 0;
 
+  if(lo < vr->start)
+    vr->start = lo;
+  if(hi > vr->end)
+    vr->end = hi;
+  vr->pages += (hi - lo) / PGSIZE;
   for(uint64 a = lo; a < hi; a += PGSIZE){
-    uint64 at = a;
     pte = walk_next(pagetable, &a, pte);
     pte_t e = pte ? *pte : 0;
-    struct vmregion *r = &vs->r[region_of(at, heap_base, e)];
-    if(a > hi - PGSIZE)
-      a = hi - PGSIZE;  // a skipped range ends at hi
-    if(at < r->start)
-      r->start = at;
-    r->end = a + PGSIZE;
-    r->pages += (a - at) / PGSIZE + 1;
     if((e & PTE_V) == 0){
       if(e & PTE_SWAP)
-        r->swapped++;
+        vr->swapped++;
       continue;
     }
     if(fault_zero_frame(PTE2PA(e)))
-      r->zero++;
+      vr->zero++;
     else if(page_refcount(pa_to_page(PTE2PA(e))) > 1)
-      r->shared++;
+      vr->shared++;
     else
-      r->resident++;
+      vr->resident++;
   }
 }
 
@@ -747,34 +738,42 @@ uvmspace_range(pagetable_t pagetable, uint64 lo, uint64 hi, uint64 heap_base,
 // stop this hart's clock for the whole walk.
 #define VMSPACE_CHUNK (512 * PGSIZE)
 
-// Fill *vs with how the pages of process p (whose pid was pid when the
-// caller found it) are backed, by region, walking VMSPACE_CHUNK at a time
-// under p->vmlock, so p may run, grow or shrink meanwhile. Under
-// p->vmlock a set p->pagetable means p->pid is still the pid allocproc()
-// gave it (it sets the pid before the page table, and freeproc() clears
-// it after the page table). Returns 0, or -1 when p exited before the
-// walk was done.
+// Fill *vs with how the pages of process pid's address space are backed,
+// region by region, walking VMSPACE_CHUNK at a time under its lock, so
+// the process may run, grow or shrink meanwhile (a region that changes
+// between two pieces is reported as the walk saw it). Returns 0, or -1
+// when pid has no live address space, or it went before the walk was
+// done.
 int
-uvmspace(struct proc *p, int pid, struct vmspace *vs)
+uvmspace(int pid, struct vmspace *vs)
 {
-  uint64 a = 0, sz = 0;
-  int alive;
+  struct aspace *as = aspace_of_pid(pid);
+  uint64 a = 0;
+  int alive = as != 0;
 
   for(int r = 0; r < NVMR; r++)
     vs->r[r].start = ~0UL;
-  do {
-    acquire(&p->vmlock);
-    alive = p->pagetable != 0 && p->pid == pid;
-    vs->size = p->sz;
-    sz = PGROUNDUP(p->sz);
-    uint64 end = a + VMSPACE_CHUNK < sz ? a + VMSPACE_CHUNK : sz;
-    if(alive && a < end)
-      uvmspace_range(p->pagetable, a, end, p->heap_base, vs);
-    if(alive && end == sz)
-      vs->ptpages = uvm_ptpages(p->pagetable);
-    release(&p->vmlock);
-    a = end;
-  } while(alive && a < sz);
+  while(alive){
+    acquire(&as->lock);
+    alive = as->state == AS_LIVE && as->pid == pid;
+    // The region holding a, or the first one above it.
+    struct region *r = 0;
+    for(int i = 0; alive && i < as->nregion && r == 0; i++)
+      if(as->region[i].end > a)
+        r = &as->region[i];
+    if(r){
+      uint64 lo = a > r->start ? a : r->start;
+      uint64 hi = lo + VMSPACE_CHUNK < r->end ? lo + VMSPACE_CHUNK : r->end;
+      uvmspace_range(as->pagetable, lo, hi, &vs->r[report_line(r)]);
+      a = hi;
+    } else if(alive){
+      vs->size = as->brk;
+      vs->ptpages = uvm_ptpages(as->pagetable);
+    }
+    release(&as->lock);
+    if(r == 0)
+      break;
+  }
   for(int r = 0; r < NVMR; r++)
     if(vs->r[r].pages == 0)
       vs->r[r].start = vs->r[r].end = 0;
@@ -782,27 +781,27 @@ uvmspace(struct proc *p, int pid, struct vmspace *vs)
   return alive ? 0 : -1;
 }
 
-// What the address space [0, sz) of a page table costs: into *ram, its
-// frames in RAM, each shared one counted as its share (1/refcount, in
-// units of 1/PSS_ONE page: the proportional set size), into *swapped its
-// pages on swap, and into *ptpages its page-table pages. The zero frame
-// costs nothing. The caller makes sure the page table does not change
-// meanwhile.
+// What address space as costs: into *ram, its frames in RAM, each shared
+// one counted as its share (1/refcount, in units of 1/PSS_ONE page: the
+// proportional set size), into *swapped its pages on swap, and into
+// *ptpages its page-table pages. The zero frame costs nothing. Caller
+// holds as->lock.
 void
-uvmfootprint(pagetable_t pagetable, uint64 sz, uint64 *ram, uint64 *swapped, uint64 *ptpages)
+uvmfootprint(struct aspace *as, uint64 *ram, uint64 *swapped, uint64 *ptpages)
 {
-  pte_t *pte = 0;
-
   *ram = *swapped = 0;
-  *ptpages = uvm_ptpages(pagetable);
-  for(uint64 a = 0; a < PGROUNDUP(sz); a += PGSIZE){
-    pte = walk_next(pagetable, &a, pte);
-    if(pte == 0)
-      continue;
-    if(*pte & PTE_SWAP)
-      *swapped += 1;
-    else if((*pte & PTE_V) && !fault_zero_frame(PTE2PA(*pte)))
-      *ram += PSS_ONE / page_refcount(pa_to_page(PTE2PA(*pte)));
+  *ptpages = uvm_ptpages(as->pagetable);
+  for(int i = 0; i < as->nregion; i++){
+    pte_t *pte = 0;
+    for(uint64 a = as->region[i].start; a < as->region[i].end; a += PGSIZE){
+      pte = walk_next(as->pagetable, &a, pte);
+      if(pte == 0)
+        continue;
+      if(*pte & PTE_SWAP)
+        *swapped += 1;
+      else if((*pte & PTE_V) && !fault_zero_frame(PTE2PA(*pte)))
+        *ram += PSS_ONE / page_refcount(pa_to_page(PTE2PA(*pte)));
+    }
   }
 }
 
@@ -825,7 +824,7 @@ vmprint_level(pagetable_t pagetable, int level, uint64 va_base)
   }
 }
 
-// Print a page table for humans (callable from gdb: `call vmprint(p->pagetable)`).
+// Print a page table for humans (callable from gdb: `call vmprint(p->as->pagetable)`).
 void
 vmprint(pagetable_t pagetable)
 {

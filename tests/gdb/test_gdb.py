@@ -187,7 +187,7 @@ COW_SCRIPT = r'''
 hbreak consoleintr
 continue
 delete
-break uvmcopy
+break aspace_fork
 continue
 delete
 python run("finish")

@@ -91,8 +91,8 @@ class Procs(KernelCommand):
     """The process table: procs
 
 One line per used slot of proc[]: pid, state, the hart running it (-: none),
-name, size of user memory, resident user pages and page-table pages (both
-counted by walking its page table)."""
+name, size of user memory (the program break), resident user pages and
+page-table pages (both counted by walking its page table)."""
 
     def __init__(self):
         super().__init__("procs")
@@ -104,7 +104,7 @@ counted by walking its page table)."""
             "pid", "state", "hart", "name", "size", "resident", "pt-pages"))
         for p, state in kmem.procs():
             hart = running.get(int(p.address))
-            root = int(p["pagetable"])
+            root, brk, _ = kmem.aspace(p)
             res = tables = "-"
             if root:
                 leaves, tables = kmem.walk(root, d)
@@ -112,7 +112,7 @@ counted by walking its page table)."""
             print("%4d  %-9s %4s  %-15s %9d %9s %9s" % (
                 int(p["pid"]), state.lower(),
                 "-" if hart is None else hart, kmem.cstring(p["name"]),
-                int(p["sz"]), res, tables))
+                brk, res, tables))
 
 
 def proc_arg(cmd, argv, pos=0):
@@ -124,7 +124,7 @@ def proc_arg(cmd, argv, pos=0):
 class Pgtable(KernelCommand):
     """A process's page table: pgtable [PID | kernel]
 
-Walks the Sv39 tree from p->pagetable (default: the process on the
+Walks the Sv39 tree from p->as->pagetable (default: the process on the
 selected hart) and prints one line per run of leaves that continue each
 other in virtual and physical address with the same flags: the virtual
 range, the number of pages, the physical range, and the flags spelled out
@@ -143,7 +143,7 @@ shows the kernel's own table."""
             title = "kernel"
         else:
             p = proc_arg(self, argv)
-            root = int(p["pagetable"])
+            root = kmem.aspace(p)[0]
             title = "pid %d (%s)" % (int(p["pid"]), kmem.cstring(p["name"]))
         if root == 0:
             print("%s has no page table" % title)
@@ -164,40 +164,21 @@ shows the kernel's own table."""
 class Vmmap(KernelCommand):
     """A process's regions: vmmap [PID]
 
-Splits the user address space the way exec() and sbrk() lay it out
-(text, data, guard page, stack, heap up to p->sz, trapframe, trampoline)
-and counts in each region the pages that are resident (a valid PTE), on
-the shared zero page (when the tree has one), shared (the frame's
-refcount is above 1, or the PTE is COW) and swapped out."""
+Lists the regions of the process's address space (p->as->region[]: text
+and data from the program, guard page, stack, heap up to the program
+break; mm/aspace.h), then the trapframe and trampoline, and counts in each
+the pages that are resident (a valid PTE), on the shared zero page (when
+the tree has one), shared (the frame's refcount is above 1, or the PTE is
+COW) and swapped out."""
 
     def __init__(self):
         super().__init__("vmmap")
 
-    @staticmethod
-    def regions(d, leaves, sz):
-        user = [l for l in leaves if l[0] < sz]
-        guard = next((l[0] for l in user
-                      if l[4] == "leaf" and not l[3] & (1 << 4)), None)
-        if guard is None:
-            return [("program", 0, sz)]
-        text_end = 0
-        for va, _pa, size, pte, kind in user:
-            if va == text_end and kind == "leaf" and pte & (1 << 3):
-                text_end = va + size
-        stack_end = guard + PGSIZE + d.userstack * PGSIZE
-        heap_end = (sz + PGSIZE - 1) & ~(PGSIZE - 1)
-        return [("text", 0, text_end), ("data", text_end, guard),
-                ("guard", guard, guard + PGSIZE),
-                ("stack", guard + PGSIZE, stack_end),
-                ("heap", stack_end, max(stack_end, heap_end)),
-                ("trapframe", d.trapframe, d.trapframe + PGSIZE),
-                ("trampoline", d.trampoline, d.trampoline + PGSIZE)]
-
     def run(self, argv):
         d = defs()
         p = proc_arg(self, argv)
-        root, sz = int(p["pagetable"]), int(p["sz"])
-        leaves, _ = kmem.walk(root, d)
+        root, brk, regions = kmem.aspace(p)
+        leaves, _ = kmem.walk(root, d) if root else ([], 0)
         try:
             frames = kmem.FrameArray()
         except Missing as e:
@@ -209,11 +190,14 @@ refcount is above 1, or the PTE is COW) and swapped out."""
                 zero = int(v.address) if v.type.code == gdb.TYPE_CODE_ARRAY \
                     else int(v)
         print("pid %d (%s): size %d (0x%x)" % (
-            int(p["pid"]), kmem.cstring(p["name"]), sz, sz))
+            int(p["pid"]), kmem.cstring(p["name"]), brk, brk))
         print("  %-10s %-25s %6s %9s %5s %7s %8s" % (
             "region", "virtual", "pages", "resident", "zero", "shared",
             "swapped"))
-        for name, lo, hi in self.regions(d, leaves, sz):
+        rows = [(name, lo, hi) for name, lo, hi, _prot in regions] + [
+            ("trapframe", d.trapframe, d.trapframe + PGSIZE),
+            ("trampoline", d.trampoline, d.trampoline + PGSIZE)]
+        for name, lo, hi in rows:
             mine = [l for l in leaves if lo <= l[0] < hi]
             res = [l for l in mine if l[4] == "leaf"]
             swapped = len(mine) - len(res)
@@ -254,7 +238,7 @@ slot), as far as this tree's struct page has them."""
         addr = self.number(argv[0], "address")
         if len(argv) == 2:
             p = proc_arg(self, argv, 1)
-            pa, pte = kmem.translate(int(p["pagetable"]), addr)
+            pa, pte = kmem.translate(kmem.aspace(p)[0], addr)
             if pa is None:
                 print("va 0x%x of pid %d is not resident (PTE 0x%x: %s)" % (
                     addr, int(p["pid"]), pte, defs().pte_flags(pte)

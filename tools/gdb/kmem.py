@@ -254,6 +254,26 @@ def find_proc(pid=None):
     raise gdb.GdbError("no process with pid %d" % pid)
 
 
+def aspace(p):
+    """The address space of struct proc p (gdb.Value) as (root of its page
+    table, program break, regions); (0, 0, []) when it has none. Regions
+    are (name, start, end, prot bits) from p->as->region[], an image region
+    named text when executable, else data."""
+    asp = p["as"]
+    if int(asp) == 0:
+        return 0, 0, []
+    a = asp.dereference()
+    regions = []
+    for i in range(int(a["nregion"])):
+        r = a["region"][i]
+        name = str(r["kind"]).replace("REGION_", "").lower()
+        prot = int(r["prot"])
+        if name == "image":
+            name = "text" if prot & (1 << 3) else "data"
+        regions.append((name, int(r["start"]), int(r["end"]), prot))
+    return int(a["pagetable"]), int(a["brk"]), regions
+
+
 def walk(root, defs):
     """Leaves of the Sv39 tree rooted at physical address root:
     (va, pa, size, pte, kind) in increasing va, kind 'leaf' or 'swap';
