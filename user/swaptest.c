@@ -846,17 +846,16 @@ tlb_shootdown(void)
   }
   int first = wait(&st);
   if(first == writer){
+    // It never ends by itself: it found a lost write (its line above), or
+    // the kernel killed it (a bad instruction or address), or its own code
+    // or data changed under it and it ran into another test's exit.
     kill(pusher);
     reap();
-    if(st == KILLED)
-      FAIL("the writer was killed by the kernel while its pages were evicted (its line "
-           "above says why: a bad instruction or address is its own memory changed "
-           "under it): writes were lost or went astray through a stale translation. "
-           "After changing the PTEs of a process that runs on another hart, evict() must "
-           "flush that hart (flush_harts(): SBI remote sfence.vma) before the page is "
-           "written out and its frame freed");
-    child_ok(st, "the writer");
-    FAIL("the writer ended before it was killed");
+    FAIL("the writer %s while its pages were evicted (its lines above say more): "
+         "writes were lost or went astray through a stale translation. After changing "
+         "the PTEs of a process that runs on another hart, evict() must flush that hart "
+         "(flush_harts(): SBI remote sfence.vma) before the page is written out and its "
+         "frame freed", st == KILLED ? "was killed by the kernel" : "ended by itself");
   }
   child_ok(st, "the process pushing pages to swap");
   kill(writer);
