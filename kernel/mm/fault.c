@@ -23,7 +23,9 @@
 //      on swap, present but denied, or present and allowed.
 //   3. One handler per state, the labs' work: lazy allocation (lab lazy)
 //      fills holes and replaces the zero frame, copy-on-write (lab cow)
-//      copies a shared page, swap-in (lab swap) reads a page back. A
+//      copies a shared page, swap-in (lab swap) reads a page back. The
+//      handlers are never inlined: inlined, `break fault_cow` in gdb may
+//      land on a line only one path runs, and never stop. A
 //      handler may sleep (taking a frame may reclaim, reading swap waits
 //      for the disk) with the lock released; it installs its result only
 //      if the PTE is still the one it was given (fault_install: the rule
@@ -246,7 +248,7 @@ map_fresh(struct fault *f)
 // Lab lazy: resolve a fault on a hole of the heap (PAGE_NONE) or a write
 // to the zero frame (PAGE_ZERO). Returns 1 when resolved, -1 when out of
 // memory.
-static int
+static __attribute__((noinline)) int
 fault_lazy(struct fault *f)
 {
   if(BUG_SBRK && f->va == f->region->end - PGSIZE)
@@ -263,7 +265,7 @@ fault_lazy(struct fault *f)
 // Lab lazy: resolve a fault on a hole of the heap (PAGE_NONE) or a write
 // to the zero frame (PAGE_ZERO). Returns 1 when resolved, 0 when not,
 // -1 when out of memory. Nothing is lazy yet: sbrk allocates eagerly.
-static int
+static __attribute__((noinline)) int
 fault_lazy(struct fault *f)
 {
   return 0;
@@ -285,7 +287,7 @@ fault_lazy(struct fault *f)
 // one finds a count of 1 and takes the original back. We copy holding a
 // reference of our own, so the original cannot be freed meanwhile, and
 // install the copy only if the PTE is still the one we copied from.
-static int
+static __attribute__((noinline)) int
 fault_cow(struct fault *f)
 {
   pte_t e = f->pte;
@@ -315,7 +317,7 @@ fault_cow(struct fault *f)
 // Lab cow: resolve a write to a page shared copy-on-write (PAGE_COW).
 // Returns 1 when resolved, 0 when not, -1 when out of memory. fork
 // copies every page yet: nothing is shared.
-static int
+static __attribute__((noinline)) int
 fault_cow(struct fault *f)
 {
   return 0;
@@ -337,7 +339,7 @@ fault_cow(struct fault *f)
 //
 // Returns 1 when resolved, -1 when out of memory, -2 when the slot cannot
 // be read.
-static int
+static __attribute__((noinline)) int
 fault_swapin(struct fault *f)
 {
   pte_t e = f->pte;
@@ -379,7 +381,7 @@ fault_swapin(struct fault *f)
 // comes back once, into one frame (task 4). Returns 1 when resolved, 0
 // when not, -1 when out of memory, -2 when the slot cannot be read.
 // Nothing goes to swap yet.
-static int
+static __attribute__((noinline)) int
 fault_swapin(struct fault *f)
 {
   return 0;

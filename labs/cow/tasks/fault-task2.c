@@ -2,7 +2,7 @@
 // copies; the reuse shortcut of task 3 is not there yet.
 
 // Lab cow, task 2: copy a COW page on its first write.
-static int
+static __attribute__((noinline)) int
 fault_cow(struct fault *f)
 {
   pte_t e = f->pte;
