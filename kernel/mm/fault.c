@@ -12,16 +12,30 @@
 //     read-only for a write. A fault that is not resolved makes the copy,
 //     and so the system call, fail with -1; nothing is killed.
 //
-// Every user address a process may use lies in a region of its address
-// space (mm/aspace.h). A fault outside every region, or one the region's
-// protection forbids, is refused from the region list alone. Resolving
-// the rest is the labs' work: lazy allocation (lab lazy), copy-on-write
-// (lab cow) and swap-in (lab swap) each add a case to fault_resolve().
-// A fault no case resolves is diagnosed and refused.
+// A fault is decided in three steps, each in one place:
+//   1. Regions (fault_refused): every user address a process may use lies
+//      in a region of its address space (mm/aspace.h). An address in no
+//      region, or an access the region's protection forbids, is refused
+//      from the list alone.
+//   2. One look at the PTE (fault_look, fault_classify): a single walk
+//      under the address-space lock reads the entry once and names its
+//      state for this access: none (a hole), the zero frame, copy-on-write,
+//      on swap, present but denied, or present and allowed.
+//   3. One handler per state, the labs' work: lazy allocation (lab lazy)
+//      fills holes and replaces the zero frame, copy-on-write (lab cow)
+//      copies a shared page, swap-in (lab swap) reads a page back. The
+//      handlers are never inlined: inlined, `break fault_cow` in gdb may
+//      land on a line only one path runs, and never stop. A
+//      handler may sleep (taking a frame may reclaim, reading swap waits
+//      for the disk) with the lock released; it installs its result only
+//      if the PTE is still the one it was given (fault_install: the rule
+//      lives there), and otherwise lets the access fault again, to be
+//      classified anew.
 //
-// Lab lazy: the heap region is reserved by sbrk and backed on first touch. A read of an untouched heap page maps the one shared
-// zero frame read-only; a write maps a fresh zeroed frame of the
-// process's own, replacing the zero frame if it was mapped there.
+// Lab lazy: the heap region is reserved by sbrk and backed on first touch.
+// A read of an untouched heap page maps the one shared zero frame
+// read-only; a write maps a fresh zeroed frame of the process's own,
+// replacing the zero frame if it was mapped there.
 //
 // Lab cow: fork shares frames and marks writable pages read-only and
 // copy-on-write (PTE_COW). The first write to such a page copies it into
@@ -36,9 +50,10 @@
 // process's valid PTEs into swap PTEs at any time: PTEs are looked at and
 // changed under the address-space lock (as->lock), and frames are
 // allocated (which may reclaim and sleep) with it released. The region
-// list changes only through the process itself, which reads it unlocked. The zero frame is set at boot and
-// read-only afterwards. Reference counts are atomic (page.c): see
-// fault_cow() for why that is enough.
+// list and the tree of page-table pages change only through the process
+// itself, so a PTE's address found once stays good. The zero frame is set
+// at boot and read-only afterwards. Reference counts are atomic (page.c):
+// see fault_cow() for why that is enough.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
@@ -53,6 +68,27 @@
 
 static uint64 zero_frame; // physical address of the shared zero frame
 static char fault_oom[] = "out of memory";
+
+// A fault being resolved: where, and what one look at its PTE found.
+struct fault {
+  struct proc *p;
+  struct aspace *as;         // p->as
+  struct region *region;     // the region holding va
+  uint64 va;                 // the page, rounded down
+  enum fault_access access;
+  pte_t *ptep;               // its PTE (0 only for a hole with no page-table page)
+  pte_t pte;                 // what *ptep held when it was classified
+};
+
+// What a fault finds at its page, for the access it makes.
+enum page_state {
+  PAGE_NONE,      // no PTE: a page never touched (a hole of a lazy region)
+  PAGE_ZERO,      // a write to the shared zero frame (lab lazy)
+  PAGE_COW,       // a write to a frame shared copy-on-write (lab cow)
+  PAGE_SWAPPED,   // the PTE names a swap slot (lab swap)
+  PAGE_DENIED,    // present, and the PTE forbids the access
+  PAGE_ALLOWED,   // present, and the PTE allows it: a stale TLB entry
+};
 
 // Allocate the shared zero frame. It is never freed (mappings of it hold
 // no reference). Runs once at boot, after kinit().
@@ -74,179 +110,202 @@ fault_zero_frame(uint64 pa)
   return pa == zero_frame;
 }
 
-// Why an access to va by process p cannot be allowed as its regions and
-// page table stand: a short phrase for the kill message.
+// Step 1: why the regions of p forbid the access to va, or 0 when a
+// region allows it (f->region is then set).
 static char *
-fault_diagnose(struct proc *p, uint64 va, enum fault_access access)
+fault_refused(struct fault *f, uint64 va)
 {
   if(va >= MAXVA)
     return "address beyond the user address space";
-  struct region *r = region_find(p->as, va);
+  struct region *r = f->region = region_find(f->as, va);
   if(r == 0)
     return va >= TRAPFRAME ? "not a user page (trapframe or trampoline)" :
            "not mapped: in no region of the address space";
   if(r->kind == REGION_GUARD)
     return "not a user page (the stack guard)";
-  if(access == FAULT_WRITE && (r->prot & PTE_W) == 0)
+  if(f->access == FAULT_WRITE && (r->prot & PTE_W) == 0)
     return "write to read-only page";
-  if(access == FAULT_EXEC && (r->prot & PTE_X) == 0)
+  if(f->access == FAULT_EXEC && (r->prot & PTE_X) == 0)
     return "execute of non-executable page";
-  // The region allows the access; its page does not.
-  pte_t *pte = walk(p->as->pagetable, va, 0);
-  if(pte == 0 || (*pte & PTE_V) == 0)
+  if(f->access == FAULT_READ && (r->prot & PTE_R) == 0)
+    return "read of unreadable page";
+  return 0;
+}
+
+// Step 2: find the PTE of f->va and read it once, under the address-space
+// lock. A hole of a region that may have holes gets its page-table pages
+// now, with the lock released (taking them may reclaim), so that a
+// handler's install needs none. Returns 0, or -1 when out of memory.
+static int
+fault_look(struct fault *f)
+{
+  struct aspace *as = f->as;
+
+  acquire(&as->lock);
+  f->ptep = walk(as->pagetable, f->va, 0);
+  if(f->ptep == 0 && region_holes(f->region)){
+    release(&as->lock);
+    if(uvm_ptreserve(as->pagetable, f->va, &as->lock, 1) < 0)
+      return -1;
+    acquire(&as->lock);
+    f->ptep = walk(as->pagetable, f->va, 0);
+    KASSERT(f->ptep, "fault_look: page-table pages for va %p vanished after uvm_ptreserve",
+            (void*)f->va);
+  }
+  f->pte = f->ptep ? *f->ptep : 0;
+  release(&as->lock);
+  return 0;
+}
+
+// Does PTE e allow access?
+static int
+pte_allows(pte_t e, enum fault_access access)
+{
+  int need = access == FAULT_WRITE ? PTE_W : access == FAULT_EXEC ? PTE_X : PTE_R;
+  return (e & (PTE_V | PTE_U | need)) == (PTE_V | PTE_U | need);
+}
+
+// Name the state of the PTE f looked at, for f's access.
+static enum page_state
+fault_classify(struct fault *f)
+{
+  pte_t e = f->pte;
+
+  if(e & PTE_SWAP)
+    return PAGE_SWAPPED;
+  if((e & PTE_V) == 0)
+    return PAGE_NONE;
+  if(pte_allows(e, f->access))
+    return PAGE_ALLOWED;
+  if(f->access == FAULT_WRITE && (e & PTE_U) && (e & PTE_COW))
+    return PAGE_COW;
+  if(f->access == FAULT_WRITE && (e & PTE_U) && fault_zero_frame(PTE2PA(e)))
+    return PAGE_ZERO;
+  return PAGE_DENIED;
+}
+
+// Install PTE e at f's page if the PTE is still the one f classified (the
+// accessed and dirty bits aside: the hardware sets them meanwhile).
+// Returns 1 when installed; 0 when it changed (reclaim took the page
+// while the handler slept): the caller undoes its work, and the access
+// faults again and is classified anew. The hart may still cache the old
+// translation of a valid PTE: it is flushed. (Unused in a starter tree,
+// where no handler is written yet.)
+static __attribute__((unused)) int
+fault_install(struct fault *f, pte_t e)
+{
+  pte_t ignore = PTE_A | PTE_D;
+
+  acquire(&f->as->lock);
+  int same = (*f->ptep & ~ignore) == (f->pte & ~ignore);
+  if(same){
+    *f->ptep = e;
+    if(f->pte & PTE_V)
+      sfence_vma();
+  }
+  release(&f->as->lock);
+  return same;
+}
+
+// Why the access of f cannot be allowed as its PTE stands: a short
+// phrase for the kill message (its region allows it: fault_refused).
+static char *
+fault_diagnose(struct fault *f)
+{
+  pte_t e = f->ptep ? *f->ptep : 0;
+  if((e & PTE_V) == 0)
     return "not mapped";
-  if((*pte & PTE_U) == 0)
+  if((e & PTE_U) == 0)
     return "not a user page";
-  if(access == FAULT_WRITE && (*pte & PTE_W) == 0)
+  if(f->access == FAULT_WRITE && (e & PTE_W) == 0)
     return "write to read-only page";
-  if(access == FAULT_EXEC && (*pte & PTE_X) == 0)
+  if(f->access == FAULT_EXEC && (e & PTE_X) == 0)
     return "execute of non-executable page";
-  if(access == FAULT_READ && (*pte & PTE_R) == 0)
+  if(f->access == FAULT_READ && (e & PTE_R) == 0)
     return "read of unreadable page";
   return "access allowed by the page table: a stale TLB entry?";
 }
 
 #ifdef SOL_LAZY
-// Map a fresh zeroed frame of p's own, writable, at page va, where there
-// is nothing yet or (zero set) the zero frame. The frame is taken before
-// the address-space lock (taking it may reclaim and sleep); only p itself
-// maps pages into its table, so what was there is still there after.
-// Returns 1, or -1 when out of memory.
+// Map a fresh zeroed frame of f's process's own, writable, at f's page,
+// in place of what f found there (nothing, or the zero frame). Returns 1
+// (also when the PTE changed meanwhile: the access faults again), or -1
+// when out of memory.
 static int
-map_fresh(struct proc *p, uint64 va, int zero)
+map_fresh(struct fault *f)
 {
-  struct aspace *as = p->as;
-  void *mem = user_frame_alloc(va, 1);
+  void *mem = user_frame_alloc(f->va, 1);
   if(mem == 0)
     return -1;
   memset(mem, 0, PGSIZE);
-  acquire(&as->lock);
-  pte_t *pte = walk(as->pagetable, va, 0);
-  if(zero){
-    KASSERT(pte && fault_zero_frame(PTE2PA(*pte)), "map_fresh: va %p no longer maps the zero frame",
-            (void*)va);
-    *pte = PA2PTE(mem) | PTE_R | PTE_W | PTE_U | PTE_V;
-    sfence_vma(); // this hart may still hold the read-only translation
-  } else if(mappages(as->pagetable, va, PGSIZE, (uint64)mem, PTE_R | PTE_W | PTE_U) != 0){
-    release(&as->lock);
-    kput(mem); // no frame for a page-table page
-    return -1;
-  }
-  release(&as->lock);
-  vmstat_count(VMSTAT_FAULT_FRESH);
+  if(fault_install(f, PA2PTE(mem) | PTE_R | PTE_W | PTE_U | PTE_V))
+    vmstat_count(VMSTAT_FAULT_FRESH);
+  else
+    kput(mem);
   return 1;
 }
 
-// Lab lazy: resolve a fault on page va of p's heap. Returns 1 when
-// resolved, 0 when the fault is not lazy allocation's to resolve (outside
-// the heap region, or a mapping that is not the zero frame), -1 when out
-// of memory.
-static int
-fault_lazy(struct proc *p, uint64 va, enum fault_access access)
+// Lab lazy: resolve a fault on a hole of the heap (PAGE_NONE) or a write
+// to the zero frame (PAGE_ZERO). Returns 1 when resolved, -1 when out of
+// memory.
+static __attribute__((noinline)) int
+fault_lazy(struct fault *f)
 {
-  struct aspace *as = p->as;
-  struct region *heap = region_find(as, va);
-  if(heap == 0 || heap->kind != REGION_HEAP || va >= heap->end - (BUG_SBRK ? PGSIZE : 0))
-    return 0;
-  acquire(&as->lock);
-  pte_t *pte = walk(as->pagetable, va, 0);
-  if(pte == 0){
-    // A page-table page on the way to va is missing: take it now, with
-    // the lock released, where taking it may reclaim; only p changes the
-    // tree of its table, so the walk below finds it.
-    release(&as->lock);
-    if(uvm_ptreserve(as->pagetable, va, &as->lock, 1) < 0)
-      return -1;
-    acquire(&as->lock);
-    pte = walk(as->pagetable, va, 0);
-    KASSERT(pte, "fault_lazy: page-table pages for va %p vanished after uvm_ptreserve",
-            (void*)va);
-  }
-  pte_t e = *pte;
-  int r = 0;
-  if(e == 0 && access != FAULT_WRITE){
+  if(BUG_SBRK && f->va == f->region->end - PGSIZE)
+    return 0;   // planted bug (kernel/inject.h): the heap's last page is forgotten
+  if(f->pte == 0 && f->access != FAULT_WRITE){
     // A read of an untouched page: the zero frame, shared, read-only.
-    *pte = PA2PTE(zero_frame) | PTE_R | PTE_U | PTE_V;
-    vmstat_count(VMSTAT_FAULT_ZERO);
-    r = 1;
+    if(fault_install(f, PA2PTE(zero_frame) | PTE_R | PTE_U | PTE_V))
+      vmstat_count(VMSTAT_FAULT_ZERO);
+    return 1;
   }
-  release(&as->lock);
-  if(r != 0)
-    return r;
-  if(e == 0)
-    return map_fresh(p, va, 0);
-  // Only a write to the zero frame is ours: the page was read, not written.
-  if(access == FAULT_WRITE && (e & PTE_V) && fault_zero_frame(PTE2PA(e)))
-    return map_fresh(p, va, 1);
-  return 0;
+  return map_fresh(f);
 }
 #else
-// Lab lazy: resolve a fault on page va of p's heap region.
-// Returns 1 when resolved, 0 when it is not lazy allocation's to resolve,
+// Lab lazy: resolve a fault on a hole of the heap (PAGE_NONE) or a write
+// to the zero frame (PAGE_ZERO). Returns 1 when resolved, 0 when not,
 // -1 when out of memory. Nothing is lazy yet: sbrk allocates eagerly.
-static int
-fault_lazy(struct proc *p, uint64 va, enum fault_access access)
+static __attribute__((noinline)) int
+fault_lazy(struct fault *f)
 {
   return 0;
 }
 #endif
 
 #ifdef SOL_COW
-// Lab cow: resolve a write to page va of p when it is shared
-// copy-on-write. Returns 1 when resolved, 0 when it is not a COW fault,
-// -1 when out of memory.
+// Lab cow: resolve a write to a page shared copy-on-write (PAGE_COW).
+// Returns 1 when resolved, -1 when out of memory.
 //
 // No lock guards the reference count, only atomics: a count of 1 means
-// p's PTE is the only mapping, and only p itself could add another (by
-// forking, and p is busy here), so taking the frame back is safe, unless
-// the frame keeps a swap slot that other PTEs name (lab swap): their
-// faults would map the frame in place of the slot's page, so it is
-// copied like a shared one (swap_slot_shared()). A count
-// above 1 may drop while we copy (the other holder writes or exits): then
-// both end with a copy of their own and the last kput() frees the
-// original, or the other one finds a count of 1 and takes the original
-// back. The address-space lock keeps reclaim away from p's PTE while we look at it; we
-// copy with it released (taking a frame may reclaim and sleep), holding a
-// reference of our own so the original cannot be freed meanwhile, and
+// the PTE is the only mapping, and only this process could add another
+// (by forking, and it is busy here), so taking the frame back is safe,
+// unless the frame keeps a swap slot that other PTEs name (lab swap):
+// their faults would map the frame in place of the slot's page, so it is
+// copied like a shared one (swap_slot_shared()). A count above 1 may drop
+// while we copy (the other holder writes or exits): then both end with a
+// copy of their own and the last kput() frees the original, or the other
+// one finds a count of 1 and takes the original back. We copy holding a
+// reference of our own, so the original cannot be freed meanwhile, and
 // install the copy only if the PTE is still the one we copied from.
-static int
-fault_cow(struct proc *p, uint64 va, enum fault_access access)
+static __attribute__((noinline)) int
+fault_cow(struct fault *f)
 {
-  acquire(&p->as->lock);
-  pte_t *pte = walk(p->as->pagetable, va, 0);
-  if(access != FAULT_WRITE || pte == 0 ||
-     (*pte & (PTE_V | PTE_U | PTE_COW)) != (PTE_V | PTE_U | PTE_COW)){
-    release(&p->as->lock);
-    return 0;
-  }
-  pte_t e = *pte;
+  pte_t e = f->pte;
   uint64 pa = PTE2PA(e);
   struct page *pg = pa_to_page(pa);
   if(page_refcount(pg) == 1 && !(pg->u.user.slot && swap_slot_shared(pg->u.user.slot - 1))){
-    *pte = (e | PTE_W) & ~PTE_COW;
-    sfence_vma();
-    release(&p->as->lock);
-    vmstat_count(VMSTAT_COW_REUSE);
+    if(fault_install(f, (e | PTE_W) & ~PTE_COW))
+      vmstat_count(VMSTAT_COW_REUSE);
     return 1;
   }
   page_ref_inc(pg);
-  release(&p->as->lock);
-
-  char *mem = user_frame_alloc(va, 1);
-  if(mem)
-    memmove(mem, (char*)pa, PGSIZE);  // read-only everywhere: it cannot change
-  acquire(&p->as->lock);
-  int same = (*pte & ~(PTE_A | PTE_D)) == (e & ~(PTE_A | PTE_D));
-  if(mem && same){
-    *pte = PA2PTE(mem) | ((PTE_FLAGS(e) | PTE_W) & ~PTE_COW);
-    sfence_vma(); // this hart may still hold the shared, read-only translation
-  }
-  release(&p->as->lock);
+  char *mem = user_frame_alloc(f->va, 1);
   if(mem == 0){
     kput((void*)pa);
     return -1;
   }
-  if(same){
+  memmove(mem, (char*)pa, PGSIZE);  // read-only everywhere: it cannot change
+  if(fault_install(f, PA2PTE(mem) | ((PTE_FLAGS(e) | PTE_W) & ~PTE_COW))){
     kput((void*)pa);  // the mapping's reference
     vmstat_count(VMSTAT_COW_COPY);
   } else
@@ -255,49 +314,44 @@ fault_cow(struct proc *p, uint64 va, enum fault_access access)
   return 1;
 }
 #else
-// Lab cow: resolve a write to page va of p when it is shared
-// copy-on-write. Returns 1 when resolved, 0 when it is not a COW fault,
-// -1 when out of memory. fork copies every page yet: nothing is shared.
-static int
-fault_cow(struct proc *p, uint64 va, enum fault_access access)
+// Lab cow: resolve a write to a page shared copy-on-write (PAGE_COW).
+// Returns 1 when resolved, 0 when not, -1 when out of memory. fork
+// copies every page yet: nothing is shared.
+static __attribute__((noinline)) int
+fault_cow(struct fault *f)
 {
   return 0;
 }
 #endif
 
 #ifdef SOL_SWAP
-// Lab swap: bring page va of p back from swap when its PTE names a slot
-// (mm/reclaim.c put it there). The frame is taken and the slot read with
-// no lock held (both may sleep); only p itself changes a swap PTE of its
-// own, so it is still there after.
+// Lab swap: bring f's page back from swap (PAGE_SWAPPED: its PTE names a
+// slot mm/reclaim.c put it in). The frame is taken and the slot read with
+// no lock held (both may sleep); only the process itself changes a swap
+// PTE of its own, so it is still there after.
 //
 // A slot that other PTEs name too holds a page that several processes
 // shared copy-on-write when it went out. The first of them to fault reads
 // it into a frame that keeps the slot (swap_keep(): SWAP_SHARED); the
 // others wait for that read (swap_in_begin()), find the frame through the
 // reverse map and share it again, copy-on-write: one read, one frame. A
-// page no one else names comes back as p's alone, writable.
+// page no one else names comes back as the process's alone, writable.
 //
-// Returns 1 when resolved, 0 when the page is not on swap, -1 when out of
-// memory, -2 when the slot cannot be read.
-static int
-fault_swapin(struct proc *p, uint64 va)
+// Returns 1 when resolved, -1 when out of memory, -2 when the slot cannot
+// be read.
+static __attribute__((noinline)) int
+fault_swapin(struct fault *f)
 {
-  acquire(&p->as->lock);
-  pte_t *pte = walk(p->as->pagetable, va, 0);
-  pte_t e = pte ? *pte : 0;
-  release(&p->as->lock);
-  if((e & (PTE_V | PTE_SWAP | PTE_U)) != (PTE_SWAP | PTE_U))
-    return 0;
+  pte_t e = f->pte;
   uint64 slot = PTE2SLOT(e);
   swap_in_begin(slot);
   enum swap_keep keep = SWAP_SHARED;
-  char *mem = rmap_swapcached(slot, va);
+  char *mem = rmap_swapcached(slot, f->va);
   if(mem){
     swap_put(slot);   // the frame holds the page, and keeps a reference of its own
     vmstat_count(VMSTAT_SWAP_SHARED);
   } else {
-    mem = user_frame_alloc(va, 1);
+    mem = user_frame_alloc(f->va, 1);
     int r = mem == 0 ? -1 : swap_in(slot, (uint64)mem) < 0 ? -2 : 0;
     if(r < 0){
       if(mem)
@@ -316,40 +370,62 @@ fault_swapin(struct proc *p, uint64 va)
     flags = (flags | PTE_COW) & ~PTE_W;
   else if(flags & PTE_COW)
     flags = (flags | PTE_W) & ~PTE_COW;
-  acquire(&p->as->lock);
-  KASSERT(*pte == e, "fault_swapin: swap PTE of va %p changed under its owner", (void*)va);
-  *pte = PA2PTE(mem) | flags | PTE_V;
-  release(&p->as->lock);
+  int installed = fault_install(f, PA2PTE(mem) | flags | PTE_V);
+  KASSERT(installed, "fault_swapin: swap PTE of va %p changed under its owner", (void*)f->va);
   swap_in_end(slot);  // mapped: a fault waiting for the slot finds the frame
   return 1;
 }
 #else
-// Lab swap: bring page va of p back from swap when its PTE names a slot,
-// between swap_in_begin() and swap_in_end(); a page that other processes
-// share comes back once, into one frame (task 4). Returns 1 when
-// resolved, 0 when the page is not on swap, -1 when out of memory, -2
-// when the slot cannot be read. Nothing goes to swap yet.
-static int
-fault_swapin(struct proc *p, uint64 va)
+// Lab swap: bring f's page back from swap (PAGE_SWAPPED), between
+// swap_in_begin() and swap_in_end(); a page that other processes share
+// comes back once, into one frame (task 4). Returns 1 when resolved, 0
+// when not, -1 when out of memory, -2 when the slot cannot be read.
+// Nothing goes to swap yet.
+static __attribute__((noinline)) int
+fault_swapin(struct fault *f)
 {
   return 0;
 }
 #endif
 
 // Try to make the access `access` to user address va of process p
-// possible. Returns 0 when it is now mapped as the access needs, or a
-// phrase saying why not. Called by p's own kernel thread only.
+// possible: step 1 (regions), step 2 (one look at the PTE), then step 3,
+// the handler for the state found. Returns 0 when the page is now mapped
+// as the access needs, or a phrase saying why not. Called by p's own
+// kernel thread only.
 char *
 fault_resolve(struct proc *p, uint64 va, enum fault_access access)
 {
+  struct fault f = { .p = p, .as = p->as, .va = PGROUNDDOWN(va), .access = access };
+  int r = 0;  // 1 resolved, 0 refused, -1 out of memory, -2 a swapped page lost
+
   vmstat_count(VMSTAT_FAULT);
-  int r = va < MAXVA ? fault_swapin(p, PGROUNDDOWN(va)) : 0;
+  char *why = fault_refused(&f, va);
+  if(why == 0 && fault_look(&f) < 0)
+    r = -1;
+  else if(why == 0){
+    switch(fault_classify(&f)){
+    case PAGE_NONE:
+      r = region_holes(f.region) ? fault_lazy(&f) : 0;
+      break;
+    case PAGE_ZERO:
+      r = fault_lazy(&f);
+      break;
+    case PAGE_COW:
+      r = fault_cow(&f);
+      break;
+    case PAGE_SWAPPED:
+      r = fault_swapin(&f);
+      break;
+    case PAGE_DENIED:
+    case PAGE_ALLOWED:
+      break;    // nothing to resolve
+    }
+  }
   long held = swap_in_held();
   KASSERT(held < 0, "fault_resolve: pid %d left fault_swapin with slot %d still marked being "
           "read: every way out of a swap-in ends with swap_in_end(), or faults on that slot "
           "wait forever", p->pid, (int)held);
-  if(va < MAXVA && r == 0 && (r = fault_cow(p, PGROUNDDOWN(va), access)) == 0)
-    r = fault_lazy(p, PGROUNDDOWN(va), access);
   if(r > 0)
     return 0;
   vmstat_count(VMSTAT_FAULT_BAD);
@@ -359,7 +435,7 @@ fault_resolve(struct proc *p, uint64 va, enum fault_access access)
     vmstat_count(VMSTAT_FAULT_OOM);
     return fault_oom;
   }
-  return fault_diagnose(p, va, access);
+  return why ? why : fault_diagnose(&f);
 }
 
 static enum fault_access

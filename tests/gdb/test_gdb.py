@@ -198,10 +198,10 @@ python run("page 0x5000 2")
 break fault_cow
 continue
 delete
-python run("p p->pid")
-python run("page va p->pid")
-set $pid = p->pid
-set $va = va
+python run("p f->p->pid")
+set $pid = f->p->pid
+set $va = f->va
+python run("page $va $pid")
 python run("frame 2")
 python run("finish")
 python run("page $va $pid")
@@ -386,9 +386,9 @@ def test_cow_walkthrough(tree):
            r"^  data\s+0x0000002000-\S+\s+9\s+9\s+0\s+9\s")
     expect("%s/page-shared" % tag, parts, "page 0x5000 2",
            r"\(PTE R--U--- COW\)$", r"^  refcount\s+2$")
-    expect("%s/writer-before" % tag, parts, "page va p->pid",
+    expect("%s/writer-before" % tag, parts, "page $va $pid",
            r"COW\)$", r"^  refcount\s+2$")
-    expect("%s/writer-copy" % tag, parts, "page $va $pid",
+    expect("%s/writer-copy" % tag, parts, "page $va $pid#2",
            r"\(PTE RW-U", r"^  refcount\s+1$")
     expect("%s/parent-old-frame" % tag, parts, "page $va 2",
            r"^va 0x[0-9a-f]+ of pid 2 -> .*COW\)$", r"^  refcount\s+1$")
