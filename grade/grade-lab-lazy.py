@@ -121,6 +121,21 @@ def vmstat(s):
                "faults that killed)", out)
 
 
+@lz.test(2, name="kill-reasons")
+def kill_reasons(s):
+    """A fault the regions forbid is refused from the region list, and the
+    kill line says which rule: the stack guard, a read-only region, no
+    region at all, the trapframe, past MAXVA."""
+    out = s.run("lazytest kill", timeout=LAZYTEST_TIMEOUT)
+    why = r"^pid \d+ \(lazytest\): .* killed \(%s\)$"
+    s.match(out, why % r"not a user page \(the stack guard\)",
+             why % "write to read-only page",
+             why % "not mapped: in no region of the address space",
+             why % "not mapped: in no region of the address space",
+             why % r"not a user page \(trapframe or trampoline\)",
+             why % "address beyond the user address space", ordered=True)
+
+
 @lz.test(3)
 def pmap(s):
     """pmap prints text, data, guard, stack and heap with their counts."""
