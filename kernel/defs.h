@@ -35,6 +35,7 @@ struct page;
 
 // main.c
 extern volatile int kernel_started;
+void            boot_tasks(void);
 int             bootarg_has(const char *opt);
 
 // sbi.c: calls into OpenSBI (machine mode)

@@ -65,6 +65,26 @@ print_boot_banner(uint64 hartid)
     printf("bootargs: %s\n", bootinfo.bootargs);
 }
 
+// What the first process runs before it becomes /init, once it can sleep
+// (the file system and swap need disk I/O): the tests and benchmarks of
+// the memory system that kernel options ask for, in this order. The one
+// place they start from; forkret() calls boot_tasks().
+static const struct {
+  const char *option;   // the kernel option that asks for it
+  void (*run)(void);
+} boot_task[] = {
+  { "selftest", selftest_run },   // mm/selftest.c: allocator self-tests
+  { "bench", bench_frames },      // mm/bench.c: allocator benchmarks
+};
+
+void
+boot_tasks(void)
+{
+  for(int i = 0; i < sizeof(boot_task) / sizeof(boot_task[0]); i++)
+    if(bootarg_has(boot_task[i].option))
+      boot_task[i].run();
+}
+
 void
 main(uint64 hartid, uint64 dtb)
 {

@@ -496,10 +496,7 @@ forkret(void)
     fsinit(ROOTDEV);
     swap_init();
     __sync_synchronize();
-    if(bootarg_has("selftest"))
-      selftest_run();
-    if(bootarg_has("bench"))
-      bench_frames();
+    boot_tasks();   // main.c: the self-tests and benchmarks kernel options ask for
     p->cwd = namei("/");
     char *argv[] = { "init", 0 };
     int argc = kexec("/init", argv);
