@@ -69,6 +69,7 @@ enum {
   VMSTAT_OOM_KILL,      // lab swap: processes killed because RAM and swap were full
   VMSTAT_SWAP_CLEAN,    // lab swap: evicted pages whose copy on swap was still good (no write)
   VMSTAT_SWAP_SHARED,   // lab swap: faults on swap that found the page in RAM, brought back by a sharer
+  VMSTAT_RMAP_WALK,     // lab swap: page-table walks of the reverse map (one per address space asked)
   NVMSTAT
 };
 // The counters' names, for programs that print them: index by VMSTAT_*.
@@ -79,7 +80,7 @@ enum {
   [VMSTAT_COW_REUSE] "cow_reuse", [VMSTAT_SWAP_IN] "swap_in",                 \
   [VMSTAT_SWAP_OUT] "swap_out", [VMSTAT_RECLAIM_SCAN] "reclaim_scan",         \
   [VMSTAT_OOM_KILL] "oom_kill", [VMSTAT_SWAP_CLEAN] "swap_clean",           \
-  [VMSTAT_SWAP_SHARED] "swap_shared",                                         \
+  [VMSTAT_SWAP_SHARED] "swap_shared", [VMSTAT_RMAP_WALK] "rmap_walk",        \
 }
 #define VMSTAT_MAX 32     // room in the structure for counters to come
 struct vmstat {

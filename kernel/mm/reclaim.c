@@ -181,6 +181,7 @@ struct rmap_walk {
 static pte_t *
 rmap_mapping(struct aspace *as, uint64 va)
 {
+  vmstat_count(VMSTAT_RMAP_WALK);
   pte_t *pte = walk(as->pagetable, va, 0);
   return pte && (*pte & PTE_V) ? pte : 0;
 }
