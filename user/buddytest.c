@@ -25,6 +25,7 @@
 #include "kernel/types.h"
 #include "kernel/memstat.h"
 #include "user/user.h"
+#include "user/testlib.h"
 
 #define NORDER BUDDY_NORDER
 #define NLIVE 100          // random: live blocks at most
@@ -47,17 +48,6 @@ struct figures {
 struct block {
   int h, order, pfn;
 };
-
-static void
-result(char *name, char *why)
-{
-  if(why){
-    printf("buddytest: %s: FAIL %s\n", name, why);
-    failed = 1;
-  } else {
-    printf("buddytest: %s: ok\n", name);
-  }
-}
 
 // ---- a small random generator (xorshift32): the same run for a seed ----
 
@@ -305,18 +295,6 @@ grandchild(void)
   exit(0);
 }
 
-// Wait for every child of this process; returns how many failed.
-static int
-reap(void)
-{
-  int st, bad = 0;
-
-  while(wait(&st) >= 0)
-    if(st != 0)
-      bad++;
-  return bad;
-}
-
 // A child of forkstorm: random kernel blocks, with grandchildren forked and
 // reaped along the way. Exits 0, or 1 after printing what went wrong.
 static void
@@ -345,10 +323,10 @@ storm_child(int me)
         why = "fork failed";
     }
     if(r % 8 == 7)
-      bad += reap();
+      bad += test_wait_all();
   }
   char *w = give_all(bs, CHILD_LIVE);
-  bad += reap();
+  bad += test_wait_all();
   if(why == 0)
     why = w;
   if(why == 0 && bad)
@@ -383,7 +361,7 @@ forkstorm(char *arg)
     if(pid == 0)
       storm_child(i);
   }
-  if(reap() != 0 && why == 0)
+  if(test_wait_all() != 0 && why == 0)
     why = "a child failed (its reason is printed above)";
   if(why == 0 && kmemtest(KMEMTEST_CHECK, 0) != 0)
     why = "kalloc_check() found violations after the storm (see the kernel's lines above)";
@@ -629,6 +607,7 @@ main(int argc, char *argv[])
 {
   int ran = 0;
 
+  test_prog = "buddytest";
   if(kmemtest(KMEMTEST_CHECK, 0) < 0){
     printf("buddytest: needs the kernel option selftest (make qemu KOPTS=selftest)\n");
     exit(1);
@@ -641,7 +620,7 @@ main(int argc, char *argv[])
     exit(scatter(argc, argv));
   for(int i = 0; i < sizeof(tests) / sizeof(tests[0]); i++){
     if(argc < 2 || strcmp(argv[1], tests[i].name) == 0){
-      result(tests[i].name, tests[i].fn(argc > 2 ? argv[2] : 0));
+      failed |= test_result(tests[i].name, tests[i].fn(argc > 2 ? argv[2] : 0));
       ran++;
     }
   }
