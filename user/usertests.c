@@ -181,12 +181,17 @@ align_break(void)
 #define NBAD 16
 
 // Fill a[] with addresses no system call may read or write for this
-// process; returns how many. Moves the break (see align_break).
+// process; returns how many. Moves the break (see align_break) and sets
+// *top_out, unless top_out is 0, to the new break: the heap's last bytes
+// lie just below it.
 static int
-bad_addrs(uint64 *a)
+bad_addrs(uint64 *a, uint64 *top_out)
 {
   uint64 top = align_break();
   int n = 0;
+
+  if(top_out)
+    *top_out = top;
 
   a[n++] = top;                       // just above the break
   a[n++] = top + PGSIZE;
@@ -307,9 +312,8 @@ still_works(void)
 static void
 badptr_rw(char *s)
 {
-  uint64 bad[NBAD];
-  int n = bad_addrs(bad);
-  uint64 top = (uint64)sbrk(0);
+  uint64 bad[NBAD], top;
+  int n = bad_addrs(bad, &top);
   char code[16];
   int fd, i, r;
 
@@ -351,7 +355,7 @@ static void
 badptr_pipe(char *s)
 {
   uint64 bad[NBAD];
-  int n = bad_addrs(bad);
+  int n = bad_addrs(bad, 0);
   int fd0 = lowest_fd();
   int p[2], i, r;
 
@@ -392,9 +396,8 @@ badptr_pipe(char *s)
 static void
 badptr_exec(char *s)
 {
-  uint64 bad[NBAD];
-  int n = bad_addrs(bad);
-  uint64 top = (uint64)sbrk(0);
+  uint64 bad[NBAD], top;
+  int n = bad_addrs(bad, &top);
   char *argv[] = { "echo", "x", 0 };
   int i;
 
@@ -433,9 +436,8 @@ badptr_exec(char *s)
 static void
 badptr_path(char *s)
 {
-  uint64 bad[NBAD];
-  int n = bad_addrs(bad);
-  uint64 top = (uint64)sbrk(0);
+  uint64 bad[NBAD], top;
+  int n = bad_addrs(bad, &top);
   struct stat st;
   int i;
 
@@ -479,7 +481,7 @@ static void
 badptr_fstat(char *s)
 {
   uint64 bad[NBAD];
-  int n = bad_addrs(bad);
+  int n = bad_addrs(bad, 0);
   struct stat st;
   int i, fd = open(".", O_RDONLY);
 
@@ -502,7 +504,7 @@ static void
 badptr_wait(char *s)
 {
   uint64 bad[NBAD + 1];
-  int n = bad_addrs(bad);
+  int n = bad_addrs(bad, 0);
   int i, pid, st, r;
 
   bad[n++] = text_addr();
@@ -527,7 +529,7 @@ static void
 badptr_memstat(char *s)
 {
   uint64 bad[NBAD];
-  int n = bad_addrs(bad);
+  int n = bad_addrs(bad, 0);
   struct memstat m;
   int i;
 
