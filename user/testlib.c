@@ -84,8 +84,10 @@ test_wait_all(void)
 int
 test_run(char *name, void (*fn)(void), int *status)
 {
-  int pid = fork();
+  int pid;
 
+  *status = 0;     // before the fork: see "a quiet runner" in testlib.h
+  pid = fork();
   if(pid < 0){
     fprintf(test_failfd, "%s: %s: FAIL fork() of the test runner failed\n", test_prog, name);
     return -1;
@@ -95,7 +97,6 @@ test_run(char *name, void (*fn)(void), int *status)
     fn();
     exit(0);
   }
-  *status = 0;
   wait(status);
   test_reap_tree(pid, REAP_TICKS);
   return 0;
@@ -132,29 +133,6 @@ test_result(char *name, char *why)
   else
     printf("%s: %s: ok\n", test_prog, name);
   return why != 0;
-}
-
-int
-test_collect(int fd, char *why, int max)
-{
-  char c;
-  int n = 0, nl = 0;
-
-  while(read(fd, &c, 1) == 1){
-    if(c == '\n'){
-      nl = 1;
-      continue;
-    }
-    if(nl && n > 0 && n + 2 < max - 1){
-      why[n++] = ';';
-      why[n++] = ' ';
-    }
-    nl = 0;
-    if(n < max - 1)
-      why[n++] = c;
-  }
-  why[n] = 0;
-  return n;
 }
 
 int
