@@ -117,9 +117,11 @@ UPROGS = \
   $U/_memwatch $U/_hostile $U/_fuzz \
   $U/_swaptest $U/_swapbench $U/_refbench
 
-# The in-guest test programs share user/testlib.c (reaping a test's
-# process tree before it is judged).
-TESTPROGS = lazytest cowtest swaptest usertests
+# The in-guest test programs, and the benchmarks that read vmstat
+# counters, share user/testlib.c (failing a test, running one in a child
+# and reaping its process tree, the memory figures: user/testlib.h).
+TESTPROGS = lazytest cowtest swaptest usertests hostile frametest buddytest \
+  refbench swapbench
 $(TESTPROGS:%=$U/_%): $U/_%: $U/%.o $(ULIB) $U/testlib.o $U/user.ld
 	$(LD) $(LDFLAGS) -T $U/user.ld -o $@ $< $(ULIB) $U/testlib.o
 	$(OBJDUMP) -S $@ > $U/$*.asm

@@ -236,25 +236,19 @@ class Session:
     def _expect(self, regex, timeout, what):
         """expect() that names what it waited for in its errors."""
         limit = self._limit(timeout)
-        if self.boot.expect_panic:
-            # The test waits for the panic itself: no early stop on one.
-            try:
-                return self._wait(regex, limit)
-            except QemuStalled:
-                raise
-            except QemuTimeout:
-                raise QemuTimeout("timed out after %.0fs waiting for %s; last "
-                                  "output:\n%s" % (scaled(limit), what,
-                                                   self.q.tail())) from None
+        # A panic stops the wait at once, unless the test waits for the
+        # panic itself.
+        stop_on_panic = not self.boot.expect_panic
         try:
-            m = self._wait(_with_panic(regex), limit)
+            m = self._wait(_with_panic(regex) if stop_on_panic else regex,
+                           limit)
         except QemuStalled:
             raise
         except QemuTimeout:
             raise QemuTimeout("timed out after %.0fs waiting for %s; last "
                               "output:\n%s" % (scaled(limit), what,
                                                self.q.tail())) from None
-        if m.group("kpanic_") is None:
+        if not stop_on_panic or m.group("kpanic_") is None:
             return m
         time.sleep(1)              # let the rest of the panic arrive
         text = self.q.transcript

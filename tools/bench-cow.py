@@ -14,49 +14,14 @@ comparing the two kernels within one run.
     python3 tools/bench-cow.py [--mem 128M] [--cpus 3] [--dry-run]
 """
 
-import argparse
-import importlib.util
-import os
 import re
-import sys
-import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "grade"))
-from qemu import PROMPT, Qemu  # noqa: E402
+from benchlib import boot_run, figure_names, parse_args, trees
 
 VARIANTS = [  # (column title, lab whose starter to build, or None for this tree)
     ("copy", "cow"),
     ("cow", None),
 ]
-
-
-def _bench_frames():
-    """tools/bench-frames.py as a module: its build() serves here too."""
-    path = os.path.join(ROOT, "tools", "bench-frames.py")
-    spec = importlib.util.spec_from_file_location("bench_frames", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-build = _bench_frames().build   # build(lab or None) -> the variant's tree
-
-
-def run_bench(tree, mem, cpus, timeout):
-    """Boot tree's kernel, run cowbench; returns its output."""
-    with tempfile.TemporaryFile() as log:
-        q = Qemu(cpus=cpus, mem=mem, kernel=os.path.join(tree, "kernel", "kernel"),
-                 fsimg=os.path.join(tree, "fs.img"), log=log)
-        try:
-            q.start()
-            q.expect(PROMPT, 120)
-            start = q.mark()
-            q.send("cowbench")
-            q.expect(re.compile(r"(?m)^cowbench: done$"), timeout)
-            return q.text_since(start)
-        finally:
-            q.close()
 
 
 def parse(out):
@@ -68,30 +33,13 @@ def parse(out):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mem", default="128M")
-    ap.add_argument("--cpus", type=int, default=3)
-    ap.add_argument("--timeout", type=float, default=600)
-    ap.add_argument("--dry-run", action="store_true",
-                    help="say which trees would be built and booted, and "
-                    "check that they can be; build and boot nothing")
-    args = ap.parse_args()
-    if args.dry_run:
-        for title, lab in VARIANTS:
-            print("%s: %s" % (title, build(lab, dry_run=True)))
-        return
-
-    results = []
-    for title, lab in VARIANTS:
-        out = run_bench(build(lab), args.mem, args.cpus, args.timeout)
-        results.append(parse(out))
-
-    names = []
-    for r in results:
-        names += [n for n in r if n not in names]
+    args = parse_args(__doc__, dry_run=True)
+    results = [parse(boot_run(tree, ["cowbench"], args.timeout, cpus=args.cpus,
+                              mem=args.mem))
+               for tree in trees(VARIANTS, args.dry_run)]
     print("fork, -m %s -smp %d (emulated time)" % (args.mem, args.cpus))
     print("%-22s %14s %14s %10s" % ("", "copy", "cow", "copy/cow"))
-    for n in names:
+    for n in figure_names(results):
         cells = []
         for r in results:
             v = r.get(n)

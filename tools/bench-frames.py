@@ -10,7 +10,6 @@ time under QEMU, good for comparing the variants within one run.
     python3 tools/bench-frames.py [--mem 128M] [--cpus 3]
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -19,70 +18,14 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from benchlib import parse_args, print_table, trees
+
 OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
-VARIANTS = [  # (column title, lab whose starter to build or None for main)
+VARIANTS = [  # (column title, lab whose starter to build, or None for this tree)
     ("bitmap", "frames"),
     ("free list", "buddy"),
     ("buddy", None),
 ]
-
-
-def build(lab, dry_run=False):
-    """Build a variant; returns its tree. lab None: this tree; else that
-    lab's starter. The course's tree makes it with tools/lab.py; a student
-    tree has no tools/lab.py, but its git repository's first commit (the
-    export, by the course staff) is its own lab's starter, which is
-    unpacked and built in build/bench-starter. dry_run: only check that
-    the variant can be made (sources unpacked, nothing compiled). Exits
-    with a message when it cannot."""
-    if lab is None:
-        if not dry_run:
-            subprocess.run(["make", "-s"], cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL)
-        return ROOT
-    if os.path.exists(os.path.join(ROOT, "tools", "lab.py")):
-        if not dry_run:
-            subprocess.run([sys.executable, os.path.join(ROOT, "tools", "lab.py"),
-                            "build", lab], cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL)
-        return os.path.join(ROOT, "build", "lab-" + lab)
-    return build_student_starter(lab, dry_run)
-
-
-def build_student_starter(lab, dry_run):
-    """The starter of a student tree's own lab, from its first commit."""
-    try:
-        with open(os.path.join(ROOT, ".lab")) as f:
-            mine = f.read().strip()
-    except OSError:
-        mine = None
-    if mine != lab:
-        sys.exit("bench: this tree has no starter of lab %s to compare with (it "
-                 "is %s); run this benchmark in lab %s's student tree"
-                 % (lab, "lab %s's student tree" % mine if mine else
-                    "neither the course's tree nor a student tree", lab))
-    r = subprocess.run(["git", "rev-list", "--max-parents=0", "HEAD"], cwd=ROOT,
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                       universal_newlines=True)
-    first = r.stdout.split()
-    if r.returncode != 0 or not first:
-        sys.exit("bench: no git history here: the starter of lab %s is the "
-                 "first commit of the tree you were given" % lab)
-    tree = os.path.join(ROOT, "build", "bench-starter")
-    shutil.rmtree(tree, ignore_errors=True)
-    os.makedirs(tree)
-    # git archive | tar: the first commit's files, without a checkout.
-    arc = subprocess.Popen(["git", "archive", first[-1]], cwd=ROOT,
-                           stdout=subprocess.PIPE)
-    subprocess.run(["tar", "-x", "-C", tree], stdin=arc.stdout, check=True)
-    arc.stdout.close()
-    if arc.wait() != 0:
-        sys.exit("bench: git archive %s failed" % first[-1])
-    if not dry_run:
-        subprocess.run(["make", "-s"], cwd=tree, check=True,
-                       stdout=subprocess.DEVNULL)
-    return tree
 
 
 def run_bench(tree, mem, cpus, timeout):
@@ -136,29 +79,16 @@ def parse(lines):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mem", default="128M")
-    ap.add_argument("--cpus", type=int, default=3)
-    ap.add_argument("--timeout", type=float, default=300)
-    args = ap.parse_args()
-
+    args = parse_args(__doc__, timeout=300)
     results = []
-    for title, lab in VARIANTS:
-        tree = build(lab)
+    for (title, _), tree in zip(VARIANTS, trees(VARIANTS)):
         lines = run_bench(tree, args.mem, args.cpus, args.timeout)
         if not lines or lines[-1] != "bench: done":
             print("%s: the benchmark did not finish; got:\n  %s"
                   % (title, "\n  ".join(lines)), file=sys.stderr)
         results.append(parse(lines))
-
-    names = []
-    for r in results:
-        names += [n for n in r if n not in names]
-    width = max(len(n) for n in names) if names else 10
     print("frame allocators, -m %s -smp %d (emulated time)" % (args.mem, args.cpus))
-    print("%-*s %12s %12s %12s" % ((width, "") + tuple(t for t, _ in VARIANTS)))
-    for n in names:
-        print("%-*s %12s %12s %12s" % ((width, n) + tuple(r.get(n, "?") for r in results)))
+    print_table([t for t, _ in VARIANTS], results, 12)
 
 
 if __name__ == "__main__":

@@ -34,13 +34,10 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "grade"))
+from benchlib import ROOT, boot_run
+from gradebuild import make  # noqa: E402 (benchlib puts grade/ on the path)
 sys.path.insert(0, os.path.join(ROOT, "tools", "replace"))
-from gradebuild import make  # noqa: E402
-from qemu import PROMPT, Qemu  # noqa: E402
 import sim  # noqa: E402
 import workloads  # noqa: E402
 
@@ -73,19 +70,8 @@ def command(name, params):
 
 def boot(tree, kopts, args, cmds):
     """Boot with kopts, run each command; returns the transcript."""
-    with tempfile.TemporaryFile() as log:
-        q = Qemu(cpus=1, mem=args.mem, kopts=kopts, disks=[args.swap << 20],
-                 kernel=os.path.join(tree, "kernel", "kernel"),
-                 fsimg=os.path.join(tree, "fs.img"), log=log)
-        try:
-            q.start()
-            q.expect(PROMPT, 120)
-            for c in cmds:
-                q.send(c)
-                q.expect(PROMPT, args.timeout)
-            return q.transcript
-        finally:
-            q.close()
+    return boot_run(tree, cmds, args.timeout, cpus=1, mem=args.mem,
+                    kopts=kopts, disks=[args.swap << 20])
 
 
 def user_frames(out):

@@ -23,15 +23,10 @@ the emulated time follows the host's load.
 """
 
 import argparse
-import os
 import re
-import sys
-import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "grade"))
-from gradebuild import make  # noqa: E402
-from qemu import PROMPT, Qemu  # noqa: E402
+from benchlib import ROOT, boot_run, figure_names
+from gradebuild import make  # noqa: E402 (benchlib puts grade/ on the path)
 
 POLICIES = [  # (column title, kernel options)
     ("fifo", "reclaim=fifo swapbench"),
@@ -46,18 +41,8 @@ FIGURES = ["fault", "swap_in", "swap_shared", "swap_out", "swap_clean", "scan",
 def run_bench(tree, kopts, mem, swap_mib, cpus, timeout):
     """Boot tree's kernel with kopts, run swapbench; returns the console
     output from the boot on (the raw disk figures come before the prompt)."""
-    with tempfile.TemporaryFile() as log:
-        q = Qemu(cpus=cpus, mem=mem, kopts=kopts, disks=[swap_mib << 20],
-                 kernel=os.path.join(tree, "kernel", "kernel"),
-                 fsimg=os.path.join(tree, "fs.img"), log=log)
-        try:
-            q.start()
-            q.expect(PROMPT, 120)
-            q.send("swapbench")
-            q.expect(re.compile(r"(?m)^swapbench: done$"), timeout)
-            return q.transcript
-        finally:
-            q.close()
+    return boot_run(tree, ["swapbench"], timeout, cpus=cpus, mem=mem,
+                    kopts=kopts, disks=[swap_mib << 20])
 
 
 def parse(out):
@@ -110,9 +95,7 @@ def main():
     results = [parse(run_bench(args.kernel_dir, kopts, args.mem, args.swap,
                                args.cpus, args.timeout))
                for _, kopts in POLICIES]
-    names = []
-    for r in results:
-        names += [n for n in r if n not in names and not n.startswith("raw-")]
+    names = [n for n in figure_names(results) if not n.startswith("raw-")]
     print("page replacement, -m %s -smp %d, %d MiB swap (emulated time)"
           % (args.mem, args.cpus, args.swap))
     print("%-24s %12s %12s %10s" % ("", "fifo", "clock", "fifo/clock"))

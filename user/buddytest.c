@@ -25,6 +25,7 @@
 #include "kernel/types.h"
 #include "kernel/memstat.h"
 #include "user/user.h"
+#include "user/testlib.h"
 
 #define NORDER BUDDY_NORDER
 #define NLIVE 100          // random: live blocks at most
@@ -47,17 +48,6 @@ struct figures {
 struct block {
   int h, order, pfn;
 };
-
-static void
-result(char *name, char *why)
-{
-  if(why){
-    printf("buddytest: %s: FAIL %s\n", name, why);
-    failed = 1;
-  } else {
-    printf("buddytest: %s: ok\n", name);
-  }
-}
 
 // ---- a small random generator (xorshift32): the same run for a seed ----
 
@@ -178,6 +168,22 @@ give_all(struct block *bs, int n)
   return why;
 }
 
+// The end of a test: free the blocks of bs[0..n) still held and check
+// that the figures are back at start. Returns the first reason the test
+// failed: why (its own), a free that failed, or figures not back; 0 if
+// none.
+static char *
+finish(char *why, struct block *bs, int n, struct figures *start)
+{
+  char *w = give_all(bs, n);
+
+  if(why == 0)
+    why = w;
+  if(why == 0)
+    why = back_to_start(start);
+  return why;
+}
+
 // Does block b lie on its size's boundary?
 static int
 aligned(struct block *b)
@@ -249,6 +255,22 @@ check_new(struct block *b, struct block *bs, int n)
   return 0;
 }
 
+// One step of a random run over the blocks bs[0..n): the block in a
+// random slot is freed if held, else one of order 0..orders-1 is taken
+// there and checked against the others. Returns why the step failed, or
+// 0; none: the reason when no block could be taken.
+static char *
+random_step(struct block *bs, int n, int orders, char *none)
+{
+  struct block *b = &bs[rnd(n)];
+
+  if(b->h >= 0)
+    return give(b);
+  if(take(b, rnd(orders)) < 0)
+    return none;
+  return check_new(b, bs, n);
+}
+
 // A few hundred random allocations and frees of orders 0..6 with up to
 // NLIVE blocks live: no two live blocks overlap, the allocator's own check
 // passes, and all merges back. arg: the seed (default: from uptime).
@@ -266,22 +288,12 @@ randomized(char *arg)
     return why;
   for(int i = 0; i < NLIVE; i++)
     bs[i].h = -1;
-  for(int step = 0; step < NSTEP && why == 0; step++){
-    struct block *b = &bs[rnd(NLIVE)];
-    if(b->h >= 0)
-      why = give(b);
-    else if(take(b, rnd(7)) < 0)
-      why = "could not allocate a block of order 0..6 with plenty of memory free";
-    else
-      why = check_new(b, bs, NLIVE);
-  }
+  for(int step = 0; step < NSTEP && why == 0; step++)
+    why = random_step(bs, NLIVE, 7, "could not allocate a block of order 0..6 "
+                      "with plenty of memory free");
   if(why == 0 && kmemtest(KMEMTEST_CHECK, 0) != 0)
     why = "kalloc_check() found violations (see the kernel's lines above)";
-  char *w = give_all(bs, NLIVE);
-  if(why == 0)
-    why = w;
-  if(why == 0)
-    why = back_to_start(&start);
+  why = finish(why, bs, NLIVE, &start);
   if(why)
     printf("buddytest:   random: failed with seed %d\n", seed);
   return why;
@@ -305,18 +317,6 @@ grandchild(void)
   exit(0);
 }
 
-// Wait for every child of this process; returns how many failed.
-static int
-reap(void)
-{
-  int st, bad = 0;
-
-  while(wait(&st) >= 0)
-    if(st != 0)
-      bad++;
-  return bad;
-}
-
 // A child of forkstorm: random kernel blocks, with grandchildren forked and
 // reaped along the way. Exits 0, or 1 after printing what went wrong.
 static void
@@ -330,13 +330,7 @@ storm_child(int me)
   for(int i = 0; i < CHILD_LIVE; i++)
     bs[i].h = -1;
   for(int r = 0; r < CHILD_ROUNDS && why == 0; r++){
-    struct block *b = &bs[rnd(CHILD_LIVE)];
-    if(b->h >= 0)
-      why = give(b);
-    else if(take(b, rnd(5)) < 0)
-      why = "could not allocate a block of order 0..4";
-    else
-      why = check_new(b, bs, CHILD_LIVE);
+    why = random_step(bs, CHILD_LIVE, 5, "could not allocate a block of order 0..4");
     if(r % 3 == 0){
       int pid = fork();
       if(pid == 0)
@@ -345,10 +339,10 @@ storm_child(int me)
         why = "fork failed";
     }
     if(r % 8 == 7)
-      bad += reap();
+      bad += test_wait_all();
   }
   char *w = give_all(bs, CHILD_LIVE);
-  bad += reap();
+  bad += test_wait_all();
   if(why == 0)
     why = w;
   if(why == 0 && bad)
@@ -383,7 +377,7 @@ forkstorm(char *arg)
     if(pid == 0)
       storm_child(i);
   }
-  if(reap() != 0 && why == 0)
+  if(test_wait_all() != 0 && why == 0)
     why = "a child failed (its reason is printed above)";
   if(why == 0 && kmemtest(KMEMTEST_CHECK, 0) != 0)
     why = "kalloc_check() found violations after the storm (see the kernel's lines above)";
@@ -425,12 +419,7 @@ exhaust(char *arg)
         why = "allocation failed while buddyinfo still shows a free block of order 8 or above";
   if(why == 0 && kmemtest(KMEMTEST_CHECK, 0) != 0)
     why = "kalloc_check() found violations with the large blocks gone";
-  char *w = give_all(bs, n);
-  if(why == 0)
-    why = w;
-  if(why == 0)
-    why = back_to_start(&start);
-  return why;
+  return finish(why, bs, n, &start);
 }
 
 // The smallest order that has a free block, or -1.
@@ -482,18 +471,9 @@ split_merge(char *arg)
         why = "splitting an order-k block for one frame must leave one free block at each order 0..k-1";
       }
     }
-    char *w = give(&b);
-    if(why == 0)
-      why = w;
-    if(why == 0)
-      why = back_to_start(&before);
+    why = finish(why, &b, 1, &before);
   }
-  char *w = give_all(held, nheld);
-  if(why == 0)
-    why = w;
-  if(why == 0)
-    why = back_to_start(&start);
-  return why;
+  return finish(why, held, nheld, &start);
 }
 
 // ---- tools: hold blocks to look at with buddyinfo and memmap ----
@@ -629,6 +609,7 @@ main(int argc, char *argv[])
 {
   int ran = 0;
 
+  test_prog = "buddytest";
   if(kmemtest(KMEMTEST_CHECK, 0) < 0){
     printf("buddytest: needs the kernel option selftest (make qemu KOPTS=selftest)\n");
     exit(1);
@@ -641,7 +622,7 @@ main(int argc, char *argv[])
     exit(scatter(argc, argv));
   for(int i = 0; i < sizeof(tests) / sizeof(tests[0]); i++){
     if(argc < 2 || strcmp(argv[1], tests[i].name) == 0){
-      result(tests[i].name, tests[i].fn(argc > 2 ? argv[2] : 0));
+      failed |= test_result(tests[i].name, tests[i].fn(argc > 2 ? argv[2] : 0));
       ran++;
     }
   }

@@ -29,7 +29,6 @@
 #include "user/testlib.h"
 
 #define PGSIZE 4096
-#define KILLED (-1)        // wait() status of a process the kernel killed
 #define BIG_PERCENT 60     // "more than half of free memory"
 #define BIG_FORKS 10       // fork-half-memory: forks of the big process
 #define THREE_DIV 5        // three-writers: each of 3 processes holds free/5 pages
@@ -39,50 +38,13 @@
 #define SHARED_PAGES 64
 #define TMPFILE "cowtest.tmp"
 
-static char *testname = "?"; // the test this process runs (runner sets it)
-static int failed;
-
-// Report why the running test failed and end its process with status 1.
-#define FAIL(...)                                                           \
-  do {                                                                      \
-    printf("cowtest: %s: FAIL ", testname);                                 \
-    printf(__VA_ARGS__);                                                    \
-    printf("\n");                                                           \
-    exit(1);                                                                \
-  } while(0)
-
 // ---- helpers ----
-
-static struct memstat
-mem(void)
-{
-  struct memstat st;
-
-  memset(&st, 0, sizeof(st));
-  if(memstat(&st) < 0)
-    FAIL("memstat() failed");
-  return st;
-}
-
-// vmstat counter `what` (VMSTAT_*).
-static uint64
-counter(int what)
-{
-  struct vmstat vs;
-
-  memset(&vs, 0, sizeof(vs));
-  if(vmstat(&vs) < 0)
-    FAIL("vmstat() failed");
-  if(what >= vs.ncounters)
-    FAIL("vmstat() has no counter %d", what);
-  return vs.count[what];
-}
 
 // The COW faults resolved so far: copies plus reuses.
 static uint64
 cow_events(void)
 {
-  return counter(VMSTAT_COW_COPY) + counter(VMSTAT_COW_REUSE);
+  return test_counter(VMSTAT_COW_COPY) + test_counter(VMSTAT_COW_REUSE);
 }
 
 static struct vmspace
@@ -153,18 +115,7 @@ grow(int npages, int tag)
 static int
 big_pages(void)
 {
-  return mem().free * BIG_PERCENT / 100;
-}
-
-// Wait for one child; returns its exit status.
-static int
-reap(void)
-{
-  int status = 12345;
-
-  if(wait(&status) < 0)
-    FAIL("wait() found no child");
-  return status;
+  return test_mem().free * BIG_PERCENT / 100;
 }
 
 static int
@@ -174,7 +125,7 @@ fork_or_fail(int npages)
 
   if(pid < 0)
     FAIL("fork() of a process holding %d pages failed with %lu frames free: fork "
-         "must share the parent's frames, not copy them", npages, mem().free);
+         "must share the parent's frames, not copy them", npages, test_mem().free);
   return pid;
 }
 
@@ -197,7 +148,7 @@ fork_half_memory(void)
       write_pages(p + (uint64)(round % n) * PGSIZE, 1, 2);
       exit(check_pages(p + (uint64)(round % n) * PGSIZE, 1, 2) < 0 ? 0 : 1);
     }
-    int status = reap();
+    int status = test_wait();
     if(status != 0)
       FAIL("the child of fork %d (of %d) exited with %d", round, BIG_FORKS, status);
   }
@@ -212,7 +163,7 @@ fork_half_memory(void)
 static void
 three_writers(void)
 {
-  int n = mem().free / THREE_DIV;
+  int n = test_mem().free / THREE_DIV;
   char *p = grow(n, 1);
 
   int pid1 = fork_or_fail(n);
@@ -226,11 +177,11 @@ three_writers(void)
       FAIL("process %d of 3 reads another's value in page %d after writing it", tag, bad);
     if(pid2 == 0)
       exit(0);
-    exit(reap());
+    exit(test_wait());
   }
   write_pages(p, n, 4);
   sleep(1);
-  int status = reap();
+  int status = test_wait();
   if(status != 0)
     FAIL("a child exited with %d", status);
   int bad = check_pages(p, n, 4);
@@ -270,7 +221,7 @@ pipe_read(void)
            "copyout must copy a shared page before it writes");
     exit(0);
   }
-  int status = reap();
+  int status = test_wait();
   if(status != 0)
     FAIL("the child exited with %d", status);
   if(memcmp(at, theirs, sizeof(theirs)) != 0)
@@ -299,7 +250,7 @@ file_read(void)
       FAIL("the child cannot read %s", TMPFILE);
     exit(memcmp(at, text, sizeof(text)) == 0 ? 0 : 1);
   }
-  int status = reap();
+  int status = test_wait();
   unlink(TMPFILE);
   if(status != 0)
     FAIL("the child read wrong bytes from the file (status %d)", status);
@@ -334,7 +285,7 @@ fork_exec(void)
   while(got < sizeof(out) - 1 && (r = read(fds[0], out + got, sizeof(out) - 1 - got)) > 0)
     got += r;
   close(fds[0]);
-  int status = reap();
+  int status = test_wait();
   if(status != 0 || strcmp(out, "cow-exec-ok\n") != 0)
     FAIL("the exec'd child printed \"%s\" and exited with %d", out, status);
   if(check_pages(p, n, 1) >= 0)
@@ -350,15 +301,15 @@ reuse_after_exit(void)
 
   if(fork_or_fail(REUSE_PAGES) == 0)
     exit(0);
-  if(reap() != 0)
+  if(test_wait() != 0)
     FAIL("the child exited with an error");
   own_stack();
-  uint64 copies = counter(VMSTAT_COW_COPY), reuses = counter(VMSTAT_COW_REUSE);
-  uint64 free = mem().free;
+  uint64 copies = test_counter(VMSTAT_COW_COPY), reuses = test_counter(VMSTAT_COW_REUSE);
+  uint64 free = test_mem().free;
   write_pages(p, REUSE_PAGES, 2);
-  uint64 dcopy = counter(VMSTAT_COW_COPY) - copies;
-  uint64 dreuse = counter(VMSTAT_COW_REUSE) - reuses;
-  uint64 took = free - mem().free;
+  uint64 dcopy = test_counter(VMSTAT_COW_COPY) - copies;
+  uint64 dreuse = test_counter(VMSTAT_COW_REUSE) - reuses;
+  uint64 took = free - test_mem().free;
   if(dreuse != REUSE_PAGES || dcopy != 0 || took != 0)
     FAIL("writing %d pages whose child had exited made %lu reuses and %lu copies and "
          "took %lu frames; expected %d reuses, 0 copies, 0 frames: a frame with one "
@@ -402,7 +353,7 @@ race(void)
   if(pipe(go) < 0)
     FAIL("pipe() failed");
   own_stack();
-  uint64 shared = mem().shared, events = cow_events(), bad = counter(VMSTAT_FAULT_BAD);
+  uint64 shared = test_mem().shared, events = cow_events(), bad = test_counter(VMSTAT_FAULT_BAD);
   for(int round = 0; round < RACE_ROUNDS; round++){
     race_round(p, round, go[0], go[1]);
     if(write(go[1], "gg", 2) != 2)
@@ -411,7 +362,7 @@ race(void)
     if(check_pages(p, RACE_PAGES, 2 + round) >= 0)
       FAIL("round %d: the parent reads a child's value", round);
     for(int c = 0; c < 2; c++){
-      int status = reap();
+      int status = test_wait();
       if(status != 0)
         FAIL("round %d: a child read another's values or failed (status %d)", round, status);
     }
@@ -423,11 +374,11 @@ race(void)
     FAIL("%lu COW copies + reuses over %d rounds of 3 writers x %d pages; expected "
          "%lu (+ at most %d stack faults): each first write to a shared page is "
          "resolved exactly once", n, RACE_ROUNDS, RACE_PAGES, want, 4 * RACE_ROUNDS);
-  if(counter(VMSTAT_FAULT_BAD) != bad)
-    FAIL("%lu faults were refused during the race", counter(VMSTAT_FAULT_BAD) - bad);
-  if(mem().shared != shared)
+  if(test_counter(VMSTAT_FAULT_BAD) != bad)
+    FAIL("%lu faults were refused during the race", test_counter(VMSTAT_FAULT_BAD) - bad);
+  if(test_mem().shared != shared)
     FAIL("%lu frames shared before the race, %lu after: a reference count went wrong",
-         shared, mem().shared);
+         shared, test_mem().shared);
 }
 
 // The child of a process holding more than half of the free frames writes
@@ -438,28 +389,28 @@ oom_copy(void)
 {
   int n = big_pages();
   char *p = grow(n, 1);
-  uint64 ooms = counter(VMSTAT_FAULT_OOM), free = mem().free;
+  uint64 ooms = test_counter(VMSTAT_FAULT_OOM), free = test_mem().free;
 
   if(fork_or_fail(n) == 0){
     write_pages(p, n, 2);
     exit(0);
   }
-  int status = reap();
+  int status = test_wait();
   if(status != KILLED)
     FAIL("the child wrote all %d shared pages with %lu frames free and exited with %d; "
          "expected it killed (-1) when no frame is left for a copy", n, free, status);
-  if(counter(VMSTAT_FAULT_OOM) == ooms)
+  if(test_counter(VMSTAT_FAULT_OOM) == ooms)
     FAIL("vmstat counted no out-of-memory fault");
-  if(mem().free != free)
+  if(test_mem().free != free)
     FAIL("%lu frames free before the fork, %lu after the killed child was reaped: "
-         "its copies (or the one it was making) leaked", free, mem().free);
+         "its copies (or the one it was making) leaked", free, test_mem().free);
   if(check_pages(p, n, 1) >= 0)
     FAIL("the parent's memory changed when its child ran out of memory");
   if(fork_or_fail(n) == 0){
     write_pages(p, 1, 3);
     exit(check_pages(p, 1, 3) < 0 ? 0 : 1);
   }
-  if(reap() != 0)
+  if(test_wait() != 0)
     FAIL("after the out-of-memory kill, a new child could not write a page");
 }
 
@@ -504,7 +455,7 @@ wait_fstat(void)
   close(fd);
   if(write(sync[1], "g", 1) != 1)
     FAIL("write to a pipe failed");
-  int s = reap();
+  int s = test_wait();
   if(s == 3)
     FAIL("the parent's wait()/fstat() changed the child's copy of the page: copyout must "
          "copy a shared page before it writes");
@@ -527,7 +478,7 @@ shared_counts(void)
   if(pipe(down) < 0 || pipe(up) < 0)
     FAIL("pipe() failed");
   own_stack();
-  uint64 before = mem().shared;
+  uint64 before = test_mem().shared;
   int pid = fork_or_fail(SHARED_PAGES);
   if(pid == 0){
     close(down[1]);  // so that a parent gone early means end of file here
@@ -538,7 +489,7 @@ shared_counts(void)
       write(up[1], "w", 1);
     }
   }
-  uint64 s = mem().shared;
+  uint64 s = test_mem().shared;
   if(s < before + SHARED_PAGES)
     FAIL("memstat shared %lu after forking %d written heap pages, %lu before: each "
          "frame parent and child both map counts as shared", s, SHARED_PAGES, before);
@@ -548,7 +499,7 @@ shared_counts(void)
          "least %d each", me.r[VMR_HEAP].shared, it.r[VMR_HEAP].shared, SHARED_PAGES);
   if(write(down[1], "w", 1) != 1 || read(up[0], &b, 1) != 1)
     FAIL("the child did not answer");
-  s = mem().shared;
+  s = test_mem().shared;
   me = space(0);
   it = space(pid);
   if(s > before + 2 || me.r[VMR_HEAP].shared != 0 || it.r[VMR_HEAP].shared != 0)
@@ -557,10 +508,11 @@ shared_counts(void)
          "copy drops the original's count", s, before, me.r[VMR_HEAP].shared,
          it.r[VMR_HEAP].shared);
   write(down[1], "x", 1);
-  if(reap() != 0)
+  if(test_wait() != 0)
     FAIL("the child exited with an error");
-  if(mem().shared != before)
-    FAIL("memstat shared %lu after the child exited, %lu before the fork", mem().shared, before);
+  if(test_mem().shared != before)
+    FAIL("memstat shared %lu after the child exited, %lu before the fork",
+         test_mem().shared, before);
 }
 
 // Text is mapped read-only, so fork shares it as it is: never copied,
@@ -588,7 +540,7 @@ text_shared(void)
   }
   struct vmspace it = space(pid);
   write(sync[1], "x", 1);
-  reap();
+  test_wait();
   if(it.r[VMR_TEXT].shared != t->pages)
     FAIL("the child's text: %lu of %lu pages shared", it.r[VMR_TEXT].shared, t->pages);
 }
@@ -605,7 +557,7 @@ text_write_kills(void)
     code[0] = first + 1;
     exit(0);
   }
-  int status = reap();
+  int status = test_wait();
   if(status != KILLED)
     FAIL("a child that wrote to its text exited with %d; expected it killed (-1): text "
          "is never writable, not even copy-on-write", status);
@@ -615,10 +567,7 @@ text_write_kills(void)
 
 // ---- the runner ----
 
-struct test {
-  char *name;
-  void (*fn)(void);
-} tests[] = {
+static struct labtest tests[] = {
   { "fork-half-memory", fork_half_memory },
   { "three-writers", three_writers },
   { "pipe-read", pipe_read },
@@ -635,32 +584,16 @@ struct test {
 #define NTESTS (sizeof(tests) / sizeof(tests[0]))
 
 // Run test t in a child of its own; then check that every frame came back.
-static void
-run(struct test *t)
+// Returns 1 if it failed.
+static int
+run(struct labtest *t)
 {
-  struct memstat before, after;
+  struct memstat before = test_mem(), after;
+  int status;
 
-  memset(&before, 0, sizeof(before));
-  memset(&after, 0, sizeof(after));
-  if(memstat(&before) < 0){
-    printf("cowtest: memstat failed\n");
-    exit(1);
-  }
-  testname = t->name;
-  int pid = fork();
-  if(pid < 0){
-    printf("cowtest: %s: FAIL fork() of the test runner failed\n", t->name);
-    failed = 1;
-    return;
-  }
-  if(pid == 0){
-    t->fn();
-    exit(0);
-  }
-  int status = 0;
-  wait(&status);
-  test_reap_tree(pid, REAP_TICKS);
-  memstat(&after);
+  if(test_run(t->name, t->fn, &status) < 0)
+    return 1;
+  after = test_mem();
   if(status == KILLED)
     printf("cowtest: %s: FAIL the test process was killed\n", t->name);
   else if(status != 0)
@@ -671,29 +604,14 @@ run(struct test *t)
            t->name, before.free, after.free);
   else {
     printf("cowtest: %s: ok\n", t->name);
-    return;
+    return 0;
   }
-  failed = 1;
+  return 1;
 }
 
 int
 main(int argc, char *argv[])
 {
-  int ran = 0;
-
-  for(int i = 0; i < NTESTS; i++){
-    if(argc > 1 && strcmp(argv[1], tests[i].name) != 0)
-      continue;
-    run(&tests[i]);
-    ran++;
-  }
-  if(ran == 0){
-    printf("usage: cowtest [NAME]; tests:");
-    for(int i = 0; i < NTESTS; i++)
-      printf(" %s", tests[i].name);
-    printf("\n");
-    exit(2);
-  }
-  printf("cowtest: done\n");
-  exit(failed);
+  test_prog = "cowtest";
+  test_main(argc, argv, tests, NTESTS, run);
 }

@@ -8,6 +8,7 @@
 #include "kernel/types.h"
 #include "kernel/memstat.h"
 #include "user/user.h"
+#include "user/testlib.h"
 
 #define PGSIZE 4096
 #define NWORKERS 3    // one per hart of the default machine
@@ -15,17 +16,6 @@
 #define CHILD_PAGES 16
 
 static int failed;
-
-static void
-result(char *name, char *why)
-{
-  if(why){
-    printf("frametest: %s: FAIL %s\n", name, why);
-    failed = 1;
-  } else {
-    printf("frametest: %s: ok\n", name);
-  }
-}
 
 static void
 stat_or_die(struct memstat *st)
@@ -190,9 +180,10 @@ static struct {
 int
 main(int argc, char *argv[])
 {
+  test_prog = "frametest";
   for(int i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
     if(argc < 2 || strcmp(argv[1], tests[i].name) == 0)
-      result(tests[i].name, tests[i].fn());
+      failed |= test_result(tests[i].name, tests[i].fn());
   printf("frametest: done\n");
   exit(failed);
 }

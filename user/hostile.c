@@ -36,46 +36,10 @@
 #define CHUNK 2048          // bytes per write when filling the disk
 #define MAXBYTES ((int)(MAXFILE * BSIZE))
 
-static int failfd = 2;      // where FAIL() reports: the runner's pipe
 static int runner_pid;      // the runner, spared by the shell killer
 static char buf[CHUNK];
 
-#define FAIL(...)                                                             \
-  do {                                                                        \
-    fprintf(failfd, __VA_ARGS__);                                             \
-    exit(1);                                                                  \
-  } while(0)
-
 // ---------------------------------------------------------------- helpers
-
-static uint64
-free_frames(void)
-{
-  struct memstat m;
-  if(memstat(&m) < 0)
-    FAIL("memstat failed");
-  return m.free;
-}
-
-static int
-must_fork(void)
-{
-  int pid = fork();
-  if(pid < 0)
-    FAIL("fork failed");
-  return pid;
-}
-
-// Reap every child; returns how many exited with a status other than 0.
-static int
-reap_all(void)
-{
-  int st, bad = 0;
-  while(wait(&st) >= 0)
-    if(st != 0)
-      bad++;
-  return bad;
-}
 
 // "hx-<tag><n>" in dst.
 static char *
@@ -158,7 +122,7 @@ disk_free(int *blocks, int *inodes)
 static int
 wait_or_kill(int pid, int ticks)
 {
-  int dog = must_fork(), st = 0, w, status = 0;
+  int dog = test_fork(), st = 0, w, status = 0;
   if(dog == 0){
     sleep(ticks);
     kill(pid);
@@ -194,15 +158,15 @@ killkinds(void)
 
   if(pipe(p) < 0)
     FAIL("pipe failed");
-  if((pids[0] = must_fork()) == 0){ sleep(100000); exit(0); }
-  if((pids[1] = must_fork()) == 0){ read(p[0], buf, 1); exit(0); }
-  if((pids[2] = must_fork()) == 0){ for(;;) getpid(); }
-  if((pids[3] = must_fork()) == 0){
-    if(must_fork() == 0){ sleep(100); exit(0); }   // orphaned below
+  if((pids[0] = test_fork()) == 0){ sleep(100000); exit(0); }
+  if((pids[1] = test_fork()) == 0){ read(p[0], buf, 1); exit(0); }
+  if((pids[2] = test_fork()) == 0){ for(;;) getpid(); }
+  if((pids[3] = test_fork()) == 0){
+    if(test_fork() == 0){ sleep(100); exit(0); }   // orphaned below
     wait(0);
     exit(0);
   }
-  if((pids[4] = must_fork()) == 0)
+  if((pids[4] = test_fork()) == 0)
     exit(5);                       // a zombie until reaped below
   sleep(5);
   for(int i = 0; i < 5; i++)
@@ -216,12 +180,12 @@ killkinds(void)
   }
   close(p[0]);
   close(p[1]);
-  reap_all();                      // the orphaned grandchild is init's
+  test_wait_all();                      // the orphaned grandchild is init's
   int bad[] = { 0, -1, -12345, 0x7fffffff };
   for(int i = 0; i < NELEM(bad); i++)
     if(kill(bad[i]) != -1)
       FAIL("kill(%d) did not return -1", bad[i]);
-  if(must_fork() == 0){
+  if(test_fork() == 0){
     kill(getpid());
     for(;;) getpid();              // must not get far
   }
@@ -289,7 +253,7 @@ initsurvives(void)
   int ready[2], hold[2];
   if(pipe(ready) < 0 || pipe(hold) < 0)
     FAIL("pipe failed");
-  int hog = must_fork();
+  int hog = test_fork();
   if(hog == 0){
     close(ready[0]);
     close(hold[1]);
@@ -317,7 +281,7 @@ initsurvives(void)
   sleep(200);                     // init wakes to a full table
   close(hold[0]);
   close(hold[1]);
-  reap_all();
+  test_wait_all();
   if(n < 10)
     FAIL("only %d processes could be forked", n);
   sleep(150);                     // init starts a shell
@@ -333,7 +297,7 @@ open_together(int nchild, int (*opener)(int))
   if(pipe(p) < 0)
     FAIL("pipe failed");
   for(int c = 0; c < nchild; c++){
-    if(must_fork() == 0){
+    if(test_fork() == 0){
       close(p[0]);
       int bad = opener(c);
       write(p[1], &bad, sizeof(bad));
@@ -346,7 +310,7 @@ open_together(int nchild, int (*opener)(int))
     if(read(p[0], &bad, sizeof(bad)) == sizeof(bad))
       failed += bad;
   close(p[0]);
-  reap_all();
+  test_wait_all();
   return failed;
 }
 
@@ -469,7 +433,7 @@ grow_by(uint64 n)
 static void
 pttables(void)
 {
-  uint64 pt0 = my_ptpages(), free0 = free_frames(), n = 1L << 30;
+  uint64 pt0 = my_ptpages(), free0 = test_mem().free, n = 1L << 30;
   char *p = grow_by(n);
   for(uint64 a = 0; a < n; a += SPAN2M)
     if(((volatile char *)p)[a] != 0)
@@ -481,7 +445,7 @@ pttables(void)
   for(uint64 done = 0; done < n; done += CHUNK64M)
     if(sbrk(-CHUNK64M) == (char*)-1)
       FAIL("sbrk(-64 MiB) failed");
-  uint64 pt2 = my_ptpages(), free2 = free_frames();
+  uint64 pt2 = my_ptpages(), free2 = test_mem().free;
   if(pt2 > pt0 + 1)
     FAIL("after shrinking back, %d page-table pages, %d before: a shrink must free the "
          "page-table pages it leaves empty", (int)pt2, (int)pt0);
@@ -500,7 +464,7 @@ pthog(void)
   int go[2];
   if(pipe(go) < 0)
     FAIL("pipe failed");
-  int holder = must_fork();
+  int holder = test_fork();
   if(holder == 0){
     char c, *p = sbrk(8 << 20);
     for(int i = 0; i < (8 << 20); i += PGSIZE)
@@ -509,7 +473,7 @@ pthog(void)
     read(go[0], &c, 1);        // until the test is over
     exit(0);
   }
-  int hog = must_fork();
+  int hog = test_fork();
   if(hog == 0){
     for(;;){
       char *p = grow_by(CHUNK64M);
@@ -569,7 +533,7 @@ vmspacestall(void)
   char c;
   if(pipe(ready) < 0 || pipe(go) < 0)
     FAIL("pipe failed");
-  int hog = must_fork();
+  int hog = test_fork();
   if(hog == 0){
     close(go[1]);
     char *p = grow_by(4L << 30);
@@ -617,7 +581,7 @@ static void
 deadcwd(void)
 {
   for(int round = 0; round < 3; round++){
-    if(must_fork() == 0){
+    if(test_fork() == 0){
       if(mkdir("hx-dead") < 0 || chdir("hx-dead") < 0)
         exit(2);
       if(unlink("../hx-dead") < 0)
@@ -675,7 +639,7 @@ killedwrite(void)
   struct stat s;
   if(pipe(ready) < 0)
     FAIL("pipe failed");
-  int pid = must_fork();
+  int pid = test_fork();
   if(pid == 0){
     char *big = sbrk(MAXBYTES);
     if(big == (char*)-1)
@@ -779,7 +743,7 @@ fpisolation(void)
 {
   int total = 0;
   for(int c = 0; c < 6; c++){
-    if(must_fork() == 0){
+    if(test_fork() == 0){
       uint64 base = (uint64)(getpid() * 1000 + 17) << 20;
       int seen = 0, end = uptime() + 150;
       fp_set(base);
@@ -806,7 +770,7 @@ fpexec(void)
 {
   char *argv[] = { "hostile", "-fpzero", 0 };
   int st;
-  if(must_fork() == 0){
+  if(test_fork() == 0){
     fp_set(0x1234500000UL);
     exec("/hostile", argv);
     exit(99);
@@ -833,7 +797,7 @@ fpexecfail(void)
     printf("fpexecfail: not under overcommit=never: nothing to test\n");
     return;
   }
-  if(must_fork() == 0){
+  if(test_fork() == 0){
     for(long step = 16L << 20; step >= PGSIZE; step /= 2)
       while(sbrk(step) != (char*)-1)
         ;                      // every page the commit limit allows
@@ -909,13 +873,13 @@ bcachestress(void)
   }
   int end = uptime() + STRESS_TICKS;
   for(int i = 0; i < NREADERS + NWRITERS; i++){
-    int pid = must_fork();
+    int pid = test_fork();
     if(pid == 0 && i < NREADERS)
       bcache_reader(i, end);
     if(pid == 0)
       bcache_writer(i - NREADERS, end);
   }
-  int bad = reap_all();
+  int bad = test_wait_all();
   for(int i = 0; i < NREADERS; i++)
     unlink(fname(name, 'r', i));
   for(int i = 0; i < NWRITERS; i++)
@@ -1009,7 +973,7 @@ craftedelf(void)
     if(fd < 0 || write(fd, img, len) != len)
       FAIL("cannot write hx-elf");
     close(fd);
-    int pid = must_fork();
+    int pid = test_fork();
     if(pid == 0){
       close(1);
       close(2);
@@ -1083,7 +1047,7 @@ static int
 run(struct test *t)
 {
   static char why[200];
-  int p[2], st, n = 0, k, blocks0 = 0, inodes0 = 0, blocks1, inodes1;
+  int p[2], pid, st, n, blocks0 = 0, inodes0 = 0, blocks1, inodes1;
   char *msg = 0;
 
   if(t->flags & DISK){
@@ -1093,23 +1057,23 @@ run(struct test *t)
       return 0;
     }
   }
-  uint64 frames0 = free_frames();
-  if(pipe(p) < 0 || (st = fork()) < 0){
+  uint64 frames0 = test_mem().free;
+  // From the fork on, the runner stays quiet (testlib.h): pid is not st,
+  // whose address wait() takes, so that it stays in a register.
+  if(pipe(p) < 0 || (pid = fork()) < 0){
     printf("test %s: FAILED cannot start it\n", t->name);
     return 0;
   }
-  if(st == 0){
+  if(pid == 0){
     close(p[0]);
-    failfd = p[1];
+    test_failfd = p[1];
     if((t->flags & DISK) && chdir(TESTDIR) < 0)
       FAIL("cannot enter %s", TESTDIR);
     t->fn();
     exit(0);
   }
   close(p[1]);
-  while(n < sizeof(why) - 1 && (k = read(p[0], why + n, sizeof(why) - 1 - n)) > 0)
-    n += k;
-  why[n] = 0;
+  n = test_collect(p[0], why, sizeof(why));
   close(p[0]);
   while(wait(&st) >= 0)
     ;
@@ -1122,11 +1086,11 @@ run(struct test *t)
     msg = "it left files in " TESTDIR;
   else if((msg = still_usable()) == 0){
     int tries = 0;
-    while(free_frames() < frames0 && tries++ < 40)
+    while(test_mem().free < frames0 && tries++ < 40)
       sleep(5);                   // orphans still on their way to init
-    if(free_frames() < frames0){
+    if(test_mem().free < frames0){
       printf("test %s: FAILED leaked %d frames\n", t->name,
-             (int)(frames0 - free_frames()));
+             (int)(frames0 - test_mem().free));
       return 0;
     }
     if(t->flags & DISK){
@@ -1153,6 +1117,7 @@ main(int argc, char *argv[])
 
   if(argc == 2 && strcmp(argv[1], "-fpzero") == 0)
     exit(fpdirty);
+  test_failfd = 2;
   runner_pid = getpid();
   memset(buf, 'h', sizeof(buf));
   // Give the names the runner puts in / a slot each now, so that / does

@@ -35,28 +35,11 @@
 #define SLACK 4            // frames a count may drift by (page tables, a pipe)
 #define TESTFILE "lazyfile"
 
-static char *current = "lazytest";  // the test this process runs
 static char *heap_base;             // the break when main() started
-static int failed;
-
-// Fail the current test: print its FAIL line and end this process with 1.
-#define FAIL(...) do {                                  \
-    printf("lazytest: %s: FAIL ", current);             \
-    printf(__VA_ARGS__);                                \
-    printf("\n");                                       \
-    exit(1);                                            \
-  } while(0)
 
 #define DETAIL(...) do { printf("lazytest:   "); printf(__VA_ARGS__); printf("\n"); } while(0)
 
 // ---- figures ----
-
-static void
-getms(struct memstat *m)
-{
-  if(memstat(m) < 0)
-    FAIL("memstat() returned -1");
-}
 
 // The caller's heap region, from vmspace(0).
 static struct vmregion
@@ -66,15 +49,6 @@ heap(void)
   if(vmspace(0, &vs) < 0)
     FAIL("vmspace(0) returned -1");
   return vs.r[VMR_HEAP];
-}
-
-static uint64
-counter(int k)
-{
-  struct vmstat v;
-  if(vmstat(&v) < 0 || v.ncounters <= k)
-    FAIL("vmstat() returned -1 or too few counters");
-  return v.count[k];
 }
 
 // ---- helpers ----
@@ -119,12 +93,12 @@ static char *
 lazy_sbrk(uint64 n)
 {
   struct memstat a, b;
-  getms(&a);
+  a = test_mem();
   char *p = grow(n);
   if(p == 0)
     FAIL("sbrk of %lu KiB returned -1 with the break at %p: a lazy sbrk "
          "only moves the size, up to the user limit", n / KiB, sbrk(0));
-  getms(&b);
+  b = test_mem();
   if(b.user > a.user + SLACK)
     FAIL("sbrk of %lu pages took %lu user frames at once: sbrk must only "
          "move the size; frames come on first touch", n / PGSIZE, b.user - a.user);
@@ -156,16 +130,6 @@ make_file(int n)
   close(fd);
 }
 
-// fork(), failing the test when there is no process slot or memory.
-static int
-xfork(void)
-{
-  int pid = fork();
-  if(pid < 0)
-    FAIL("fork failed");
-  return pid;
-}
-
 // Read from fd into buf until n bytes came or the writers are gone.
 // Returns the bytes read.
 static int
@@ -182,7 +146,7 @@ read_all(int fd, char *buf, int n)
 static int
 in_child(void (*fn)(void *), void *arg)
 {
-  int pid = xfork(), st;
+  int pid = test_fork(), st;
   if(pid == 0){
     fn(arg);
     exit(0);
@@ -207,11 +171,11 @@ sparse(void)
   uint64 stride = 16 * MiB;
   char *p = lazy_sbrk(GiB);
 
-  getms(&a);
+  a = test_mem();
   for(int i = 0; i < n; i++)
     p[i * stride + i] = pat(i);
   p[GiB - 1] = pat(n);
-  getms(&b);
+  b = test_mem();
   if(b.user - a.user < n + 1 || b.user - a.user > n + 1 + SLACK)
     FAIL("writing %d pages of a 1 GiB heap took %lu user frames: one fresh "
          "frame per page touched", n + 1, b.user - a.user);
@@ -238,16 +202,16 @@ shrink(void)
   uint64 n = 256 * MiB;
   char *p = lazy_sbrk(n);
 
-  getms(&a);
+  a = test_mem();
   for(uint64 off = 0; off < n; off += 4 * MiB)
     p[off] = 1;
   p[n - 1] = 1;
-  getms(&b);
+  b = test_mem();
   if(sbrk(-(int)n) == (char*)-1)
     FAIL("sbrk(-256 MiB) returned -1");
   if(sbrk(0) != p)
     FAIL("sbrk(-256 MiB) left the break at %p, not %p", sbrk(0), p);
-  getms(&c);
+  c = test_mem();
   if(c.user != a.user)
     FAIL("after sbrk(-256 MiB) %lu of the %lu frames written are still held: a "
          "shrinking sbrk frees every resident page of the range and skips the holes",
@@ -257,10 +221,10 @@ shrink(void)
   p = lazy_sbrk(k * PGSIZE);
   for(int i = 0; i < k; i += 2)
     p[i * PGSIZE] = pat(i);     // odd pages stay holes
-  getms(&a);
+  a = test_mem();
   if(sbrk(-(k / 2) * PGSIZE) == (char*)-1)
     FAIL("sbrk(-%d pages) returned -1", k / 2);
-  getms(&b);
+  b = test_mem();
   if(a.user - b.user != k / 4)
     FAIL("shrinking by %d pages, %d written and %d holes, freed %lu frames",
          k / 2, k / 4, k / 4, a.user - b.user);
@@ -342,7 +306,7 @@ sys_pipe(void)
 
   if(pipe(fds) < 0)
     FAIL("pipe() failed");
-  if(xfork() == 0){
+  if(test_fork() == 0){
     char b[100];
     close(fds[0]);
     for(int off = 0; off < n; off += sizeof(b)){
@@ -400,7 +364,7 @@ run_echo(char **argv, char *buf, int max)
   int fds[2], st;
   if(pipe(fds) < 0)
     FAIL("pipe() failed");
-  if(xfork() == 0){
+  if(test_fork() == 0){
     close(1);
     dup(fds[1]);
     close(fds[0]);
@@ -448,7 +412,7 @@ sys_wait(void)
   char *p = lazy_sbrk(16 * PGSIZE);
   int *st = (int*)(p + PGSIZE + 40);
 
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0)
     exit(42);
   int r = wait(st);
@@ -478,7 +442,7 @@ bad_address(void)
   int fd = open(TESTFILE, O_RDONLY);
   if(fd < 0)
     FAIL("cannot open %s", TESTFILE);
-  getms(&a);
+  a = test_mem();
   for(int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
     int r = read(fd, bad[i].addr, 20);
     if(r != -1)
@@ -493,7 +457,7 @@ bad_address(void)
   if(r1 != -1 || r2 != -1 || r3 != -1 || r4 != -1)
     FAIL("write, pipe, fstat, exec on an address above the break returned "
          "%d %d %d %d, not -1", r1, r2, r3, r4);
-  getms(&b);
+  b = test_mem();
   if(sbrk(0) != brk || b.user > a.user + SLACK)
     FAIL("system calls on bad addresses grew the heap or took %lu frames: only "
          "the heap below the break is lazy", b.user - a.user);
@@ -556,13 +520,13 @@ zero_page(void)
   struct memstat ma, mb;
   char *p = lazy_sbrk(k * PGSIZE);
   struct vmregion a = heap(), b, c;
-  uint64 z0 = counter(VMSTAT_FAULT_ZERO), f0 = counter(VMSTAT_FAULT_FRESH);
+  uint64 z0 = test_counter(VMSTAT_FAULT_ZERO), f0 = test_counter(VMSTAT_FAULT_FRESH);
   int sum = 0;
 
-  getms(&ma);
+  ma = test_mem();
   for(int i = 0; i < k; i++)
     sum += p[i * PGSIZE] + p[i * PGSIZE + PGSIZE - 1];
-  getms(&mb);
+  mb = test_mem();
   b = heap();
   if(sum != 0)
     FAIL("untouched heap does not read as zero");
@@ -572,9 +536,9 @@ zero_page(void)
          k, b.zero - a.zero, b.resident - a.resident);
   if(mb.user > ma.user + SLACK)
     FAIL("reading %d untouched pages took %lu user frames", k, mb.user - ma.user);
-  if(counter(VMSTAT_FAULT_ZERO) - z0 < k)
+  if(test_counter(VMSTAT_FAULT_ZERO) - z0 < k)
     FAIL("vmstat fault_zero grew by %lu for %d zero-page faults",
-         counter(VMSTAT_FAULT_ZERO) - z0, k);
+         test_counter(VMSTAT_FAULT_ZERO) - z0, k);
   for(int i = 0; i < k; i++)
     p[i * PGSIZE + i] = pat(i);
   c = heap();
@@ -582,9 +546,9 @@ zero_page(void)
     FAIL("after writing the %d pages vmspace shows %lu zero-page and %lu new "
          "resident pages: a write replaces the zero page by a private frame",
          k, c.zero - a.zero, c.resident - a.resident);
-  if(counter(VMSTAT_FAULT_FRESH) - f0 < k)
+  if(test_counter(VMSTAT_FAULT_FRESH) - f0 < k)
     FAIL("vmstat fault_fresh grew by %lu for %d writes to zero pages",
-         counter(VMSTAT_FAULT_FRESH) - f0, k);
+         test_counter(VMSTAT_FAULT_FRESH) - f0, k);
   for(int i = 0; i < k; i++)
     if(p[i * PGSIZE + i] != pat(i) || p[i * PGSIZE + i + 1] != 0)
       FAIL("page %d reads back wrong after the write", i);
@@ -610,8 +574,8 @@ static void
 oom(void)
 {
   struct memstat m;
-  getms(&m);
-  uint64 o0 = counter(VMSTAT_FAULT_OOM);
+  m = test_mem();
+  uint64 o0 = test_counter(VMSTAT_FAULT_OOM);
   uint64 n = (m.total + 256) * PGSIZE;
 
   int st = in_child(touch_all, (void*)n);
@@ -620,7 +584,7 @@ oom(void)
          "not killed", n / PGSIZE, m.total);
   if(st != -1)
     FAIL("the child touching more than RAM exited with %d, not -1 (killed)", st);
-  if(counter(VMSTAT_FAULT_OOM) == o0)
+  if(test_counter(VMSTAT_FAULT_OOM) == o0)
     FAIL("vmstat fault_oom did not count the out-of-memory kill");
   st = in_child(touch_all, (void*)(64 * PGSIZE));
   if(st != 0)
@@ -694,7 +658,7 @@ static void
 strict(void)
 {
   struct memstat m, m2;
-  getms(&m);
+  m = test_mem();
   uint64 n = 2 * m.total * PGSIZE;
   char *start = sbrk(0);
 
@@ -720,7 +684,7 @@ strict(void)
   if(p == 0)
     FAIL("in strict mode sbrk of %lu pages, half the room below the commit "
          "limit, returned -1", k);
-  getms(&m2);
+  m2 = test_mem();
   if(m2.committed != m.committed + k)
     FAIL("sbrk of %lu pages moved committed from %lu to %lu", k, m.committed, m2.committed);
   if(grow((m2.commit_limit - m2.committed + 1) * PGSIZE) != 0)
@@ -728,15 +692,12 @@ strict(void)
   for(uint64 i = 0; i < k; i++)
     p[i * PGSIZE] = 1;          // what was committed can be touched
   shrink_to(start);
-  getms(&m2);
+  m2 = test_mem();
   if(m2.committed != m.committed)
     FAIL("after shrinking back committed is %lu, not %lu", m2.committed, m.committed);
 }
 
-static struct {
-  char *name;
-  void (*fn)(void);
-} tests[] = {
+static struct labtest tests[] = {
   { "sparse", sparse },
   { "shrink", shrink },
   { "read", sys_read },
@@ -754,62 +715,38 @@ static struct {
   { "strict", strict },
 };
 
-// Run one test in a child and judge it, with the free frames before the
-// fork and after the child is reaped.
-static void
-run(char *name, void (*fn)(void))
+// Run test t in a child and judge it, with the free frames before the
+// fork and after the child is reaped. Returns 1 if it failed.
+static int
+run(struct labtest *t)
 {
-  struct memstat a, b;
+  struct memstat a = test_mem(), b;
   int st;
 
-  getms(&a);
-  int pid = fork();
-  if(pid < 0){
-    printf("lazytest: %s: FAIL fork failed\n", name);
-    failed = 1;
-    return;
-  }
-  if(pid == 0){
-    current = name;
-    fn();
-    exit(0);
-  }
-  wait(&st);
-  test_reap_tree(pid, REAP_TICKS);
-  getms(&b);
-  if(st != 0)
-    failed = 1;
+  if(test_run(t->name, t->fn, &st) < 0)
+    return 1;
+  b = test_mem();
   if(st != 0 && st != 1)
     printf("lazytest: %s: FAIL the test process exited with status %d "
-           "(-1: the kernel killed it; see its message above)\n", name, st);
+           "(-1: the kernel killed it; see its message above)\n", t->name, st);
   if(b.free != a.free){
     if(st == 0)
       printf("lazytest: %s: FAIL %ld frames %s: every frame comes back when "
-             "the process is gone\n", name, (long)(a.free - b.free),
+             "the process is gone\n", t->name, (long)(a.free - b.free),
              a.free > b.free ? "lost" : "freed twice");
     else
       DETAIL("and free frames went from %lu to %lu", a.free, b.free);
-    failed = 1;
-  } else if(st == 0){
-    printf("lazytest: %s: ok\n", name);
+    return 1;
   }
+  if(st == 0)
+    printf("lazytest: %s: ok\n", t->name);
+  return st != 0;
 }
 
 int
 main(int argc, char *argv[])
 {
-  int ran = 0;
-
+  test_prog = "lazytest";
   heap_base = sbrk(0);
-  for(int i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-    if(argc < 2 || strcmp(argv[1], tests[i].name) == 0){
-      run(tests[i].name, tests[i].fn);
-      ran++;
-    }
-  if(ran == 0){
-    printf("lazytest: no test named %s\n", argv[1]);
-    exit(2);
-  }
-  printf("lazytest: done\n");
-  exit(failed);
+  test_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]), run);
 }

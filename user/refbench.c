@@ -24,6 +24,7 @@
 #include "kernel/types.h"
 #include "kernel/memstat.h"
 #include "user/user.h"
+#include "user/testlib.h"
 
 #define PGSIZE 4096
 #define WORDS (PGSIZE / 8)
@@ -188,16 +189,6 @@ family(uint64 *a)
     wait(0);
 }
 
-static uint64
-counter(int what)
-{
-  struct vmstat vs;
-
-  if(vmstat(&vs) < 0 || what >= vs.ncounters)
-    return 0;
-  return vs.count[what];
-}
-
 struct workload {
   char *name;
   int nargs;
@@ -226,7 +217,7 @@ measure(struct workload *w, uint64 *a)
 
   memstat(&m0);
   for(int k = 0; k < NSHOWN; k++)
-    before[k] = counter(shown[k]);
+    before[k] = test_counter(shown[k]);
   int pid = fork();
   if(pid == 0){
     w->fn(a);
@@ -241,7 +232,7 @@ measure(struct workload *w, uint64 *a)
   }
   printf("refbench: %s:", w->name);
   for(int k = 0; k < NSHOWN; k++)
-    printf(" %s %lu", labels[k], counter(shown[k]) - before[k]);
+    printf(" %s %lu", labels[k], test_counter(shown[k]) - before[k]);
   printf("\n");
 }
 
@@ -251,6 +242,7 @@ main(int argc, char *argv[])
   struct memstat m;
   uint64 a[4];
 
+  test_prog = "refbench";
   if(argc == 2 && strcmp(argv[1], "frames") == 0 && memstat(&m) == 0){
     printf("refbench: frames: total %lu free %lu user %lu\n", m.total, m.free, m.user);
     exit(0);

@@ -47,6 +47,7 @@
 #include "kernel/types.h"
 #include "kernel/memstat.h"
 #include "user/user.h"
+#include "user/testlib.h"
 
 #define PGSIZE 4096
 #define SCANS 2              // seq-scan: read passes after the write
@@ -134,16 +135,6 @@ fork_family(void)
     wait(0);
 }
 
-static uint64
-counter(int what)
-{
-  struct vmstat vs;
-
-  if(vmstat(&vs) < 0 || what >= vs.ncounters)
-    return 0;
-  return vs.count[what];
-}
-
 struct workload {
   char *name;
   void (*fn)(void);
@@ -168,7 +159,7 @@ measure(struct workload *w)
   int status = -1;
 
   for(int k = 0; k < NSHOWN; k++)
-    before[k] = counter(shown[k]);
+    before[k] = test_counter(shown[k]);
   int pid = fork();
   if(pid == 0){
     w->fn();
@@ -180,21 +171,17 @@ measure(struct workload *w)
   }
   printf("swapbench: %s:", w->name);
   for(int k = 0; k < NSHOWN; k++)
-    printf(" %s %lu", labels[k], counter(shown[k]) - before[k]);
+    printf(" %s %lu", labels[k], test_counter(shown[k]) - before[k]);
   printf(" ms %lu\n", (uptime() - start) * MS_PER_TICK);
 }
 
 int
 main(int argc, char *argv[])
 {
-  struct memstat m;
   int ran = 0;
 
-  if(memstat(&m) < 0){
-    printf("swapbench: memstat failed\n");
-    exit(1);
-  }
-  ram = m.total;
+  test_prog = "swapbench";
+  ram = test_mem().total;
   for(int i = 0; i < NWORK; i++){
     if(argc > 1 && strcmp(argv[1], workloads[i].name) != 0)
       continue;

@@ -32,48 +32,12 @@
 #include "user/user.h"
 #include "user/testlib.h"
 
-#define KILLED (-1)          // wait() status of a process the kernel killed
 #define WORDS (PGSIZE / 8)   // 64-bit words per page
 #define MiB (1024 * 1024)
 #define PIPE_PAGES 8         // syscall-swapped: buffer size in pages
 #define SETTLE_TRIES 20      // runner: readings before it calls a count a leak
 
-static char *testname = "?"; // the test this process runs (runner sets it)
-static int failed;
-
-// Report why the running test failed and end its process with status 1.
-#define FAIL(...)                                                           \
-  do {                                                                      \
-    printf("swaptest: %s: FAIL ", testname);                                \
-    printf(__VA_ARGS__);                                                    \
-    printf("\n");                                                           \
-    exit(1);                                                                \
-  } while(0)
-
 // ---- figures ----
-
-static struct memstat
-mem(void)
-{
-  struct memstat st;
-
-  memset(&st, 0, sizeof(st));
-  if(memstat(&st) < 0)
-    FAIL("memstat() failed");
-  return st;
-}
-
-// vmstat counter `what` (VMSTAT_*), 0 if the kernel does not keep it.
-static uint64
-counter(int what)
-{
-  struct vmstat vs;
-
-  memset(&vs, 0, sizeof(vs));
-  if(vmstat(&vs) < 0)
-    FAIL("vmstat() failed");
-  return what < vs.ncounters ? vs.count[what] : 0;
-}
 
 // Pages process pid (0: this one) has on swap, all regions; -1 if there
 // is no such process.
@@ -120,7 +84,7 @@ swapped_upto(int last)
 static void
 need_swap(uint64 pages)
 {
-  struct memstat m = mem();
+  struct memstat m = test_mem();
 
   if(m.swap_slots == 0)
     FAIL("no swap disk: memstat swap_slots is 0 (boot with one: make qemu SWAP=64M; "
@@ -218,27 +182,6 @@ push_out(uint64 n)
     FAIL("sbrk(-%lu pages) failed", n);
 }
 
-// Wait for one child; returns its exit status.
-static int
-reap(void)
-{
-  int status = 12345;
-
-  if(wait(&status) < 0)
-    FAIL("wait() found no child");
-  return status;
-}
-
-static int
-fork_or_fail(void)
-{
-  int pid = fork();
-
-  if(pid < 0)
-    FAIL("fork() failed");
-  return pid;
-}
-
 // A child's exit status, explained when the kernel killed it.
 static void
 child_ok(int status, char *who)
@@ -258,7 +201,7 @@ reap_children(int n, char *who)
   int worst = 0;
 
   for(int k = 0; k < n; k++){
-    int st = reap();
+    int st = test_wait();
     if(st != 0)
       worst = st;
   }
@@ -272,15 +215,15 @@ reap_children(int n, char *who)
 static void
 twice_ram(void)
 {
-  uint64 n = 2 * mem().total;
+  uint64 n = 2 * test_mem().total;
 
   need_swap(n);
   char *p = grow(n);
   fill_pages(p, n, 1, 0);
   check_pages(p, n, 1, "the read-back pass after all were written");
-  if(counter(VMSTAT_SWAP_OUT) == 0 || counter(VMSTAT_SWAP_IN) == 0)
+  if(test_counter(VMSTAT_SWAP_OUT) == 0 || test_counter(VMSTAT_SWAP_IN) == 0)
     FAIL("%lu pages touched with %lu frames of RAM, but vmstat counts no swap_out or "
-         "no swap_in", n, mem().total);
+         "no swap_in", n, test_mem().total);
 }
 
 // Child of cow_shared: wait for the go byte, check the shared pages,
@@ -305,7 +248,7 @@ cow_child(int *go, char *p, uint64 n, int tag)
 static void
 cow_shared(void)
 {
-  uint64 ram = mem().total;
+  uint64 ram = test_mem().total;
   uint64 n = ram / 4;
   int go[2];
 
@@ -315,14 +258,14 @@ cow_shared(void)
   if(pipe(go) < 0)
     FAIL("pipe() failed");
   for(int tag = 2; tag <= 3; tag++)
-    if(fork_or_fail() == 0)
+    if(test_fork() == 0)
       cow_child(go, p, n, tag);
-  int pusher = fork_or_fail();
+  int pusher = test_fork();
   if(pusher == 0){
     push_out(ram);
     exit(0);
   }
-  child_ok(reap(), "the process that touched a RAM's worth of pages");
+  child_ok(test_wait(), "the process that touched a RAM's worth of pages");
   uint64 out = heap_swapped();
   if(out == 0)
     FAIL("none of the %lu shared heap pages went to swap while a process touched %lu "
@@ -331,7 +274,7 @@ cow_shared(void)
   if(write(go[1], "gg", 2) != 2)
     FAIL("write to the go pipe failed");
   for(int k = 0; k < 2; k++)
-    child_ok(reap(), "a child of the shared pages");
+    child_ok(test_wait(), "a child of the shared pages");
   check_pages(p, n, 1, "the parent after its children wrote (each write must go to "
               "the writer's own copy)");
 }
@@ -341,20 +284,20 @@ cow_shared(void)
 static void
 fork_exit_sbrk(void)
 {
-  uint64 ram = mem().total;
+  uint64 ram = test_mem().total;
   uint64 n = ram + ram / 2;
 
   need_swap(n);
   char *p = grow(n);
   fill_pages(p, n, 1, 1);          // top down: the top half is the oldest
-  uint64 h0 = heap_swapped(), s0 = mem().swap_used;
+  uint64 h0 = heap_swapped(), s0 = test_mem().swap_used;
   if(h0 == 0)
     FAIL("%lu heap pages written with %lu frames of RAM, none on swap (vmspace)", n, ram);
   if(s0 < h0)
     FAIL("vmspace counts %lu heap pages on swap but memstat only %lu slots in use", h0, s0);
   if(sbrk(-(int)(n / 2 * PGSIZE)) == (char *)-1)
     FAIL("sbrk(-%lu pages) failed", n / 2);
-  uint64 h1 = heap_swapped(), s1 = mem().swap_used;
+  uint64 h1 = heap_swapped(), s1 = test_mem().swap_used;
   if(h1 >= h0 || s1 > s0 || s0 - s1 < h0 - h1)
     FAIL("shrinking the heap by %lu pages took %lu swapped pages away (%lu -> %lu), but "
          "the slots in use went %lu -> %lu: a shrinking sbrk must free their slots",
@@ -363,15 +306,15 @@ fork_exit_sbrk(void)
   push_out(ram);                    // what is left goes to swap too
   if(heap_swapped() == 0)
     FAIL("none of the %lu heap pages left went to swap after touching %lu more", n, ram);
-  int pid = fork_or_fail();
+  int pid = test_fork();
   if(pid == 0){
     check_pages(p, n, 1, "a child forked while pages were on swap");
     exit(0);
   }
-  child_ok(reap(), "the child forked with pages on swap");
-  if(fork_or_fail() == 0)
+  child_ok(test_wait(), "the child forked with pages on swap");
+  if(test_fork() == 0)
     exit(0);                        // a child that exits holding swap slots
-  child_ok(reap(), "a child that exited at once");
+  child_ok(test_wait(), "a child that exited at once");
   check_pages(p, n, 1, "the parent after its children exited");
 }
 
@@ -380,12 +323,12 @@ fork_exit_sbrk(void)
 static void
 oom_kill(void)
 {
-  struct memstat m = mem();
-  uint64 kills = counter(VMSTAT_OOM_KILL);
+  struct memstat m = test_mem();
+  uint64 kills = test_counter(VMSTAT_OOM_KILL);
 
   need_swap(0);
   uint64 cap = 2 * (m.total + m.swap_slots);   // stop here if nothing ever runs out
-  int pid = fork_or_fail();
+  int pid = test_fork();
   if(pid == 0){
     for(uint64 got = 0; got < cap; got += MiB / PGSIZE){
       char *a = sbrk(MiB);
@@ -396,24 +339,24 @@ oom_kill(void)
     }
     exit(3);
   }
-  int st = reap();
+  int st = test_wait();
   if(st == 2)
     FAIL("sbrk refused memory: the kernel must overcommit (lazy) and kill when RAM "
          "and swap are full");
   if(st != KILLED)
     FAIL("a child that allocated %lu pages (RAM %lu + swap %lu) exited with %d: it must "
          "be killed (-1) once RAM and swap are full", cap, m.total, m.swap_slots, st);
-  if(counter(VMSTAT_OOM_KILL) != kills + 1)
+  if(test_counter(VMSTAT_OOM_KILL) != kills + 1)
     FAIL("vmstat oom_kill went %lu -> %lu for one process killed out of memory and swap",
-         kills, counter(VMSTAT_OOM_KILL));
-  if(fork_or_fail() == 0){
-    uint64 n = mem().total / 2;
+         kills, test_counter(VMSTAT_OOM_KILL));
+  if(test_fork() == 0){
+    uint64 n = test_mem().total / 2;
     char *p = grow(n);
     fill_pages(p, n, 4, 0);
     check_pages(p, n, 4, "a process after the out-of-memory kill");
     exit(0);
   }
-  child_ok(reap(), "a process using half of RAM after the out-of-memory kill");
+  child_ok(test_wait(), "a process using half of RAM after the out-of-memory kill");
 }
 
 // A hog holds over half of RAM + swap and sleeps; a smaller process then
@@ -422,17 +365,17 @@ oom_kill(void)
 static void
 oom_biggest(void)
 {
-  struct memstat m = mem();
+  struct memstat m = test_mem();
   uint64 room = m.free + m.swap_slots - m.swap_used;
   uint64 big = room * 55 / 100, small = room / 2;
-  uint64 kills = counter(VMSTAT_OOM_KILL);
+  uint64 kills = test_counter(VMSTAT_OOM_KILL);
   int ready[2];
   char c;
 
   need_swap(0);
   if(pipe(ready) < 0)
     FAIL("pipe() failed");
-  int hog = fork_or_fail();
+  int hog = test_fork();
   if(hog == 0){
     char *p = grow(big);
     fill_pages(p, big, 5, 0);
@@ -443,7 +386,7 @@ oom_biggest(void)
   close(ready[1]);                // so that a hog killed early means end of file
   if(read(ready[0], &c, 1) != 1)
     FAIL("the hog died before it held %lu pages (RAM and swap: %lu)", big, room);
-  int grower = fork_or_fail();
+  int grower = test_fork();
   if(grower == 0){
     char *p = grow(small);
     fill_pages(p, small, 6, 0);
@@ -453,14 +396,14 @@ oom_biggest(void)
   int st = 0, pid = wait(&st);
   if(pid != hog || st != KILLED){
     kill(hog);
-    reap();
+    test_wait();
     FAIL("pid %d ended first with %d; expected the hog (pid %d, %lu pages) killed: the "
          "out-of-memory victim is the process using the most memory, not the one "
          "faulting (%lu pages)", pid, st, hog, big, small);
   }
-  child_ok(reap(), "the smaller process, which was not the biggest");
-  if(counter(VMSTAT_OOM_KILL) != kills + 1)
-    FAIL("vmstat oom_kill went %lu -> %lu for one victim", kills, counter(VMSTAT_OOM_KILL));
+  child_ok(test_wait(), "the smaller process, which was not the biggest");
+  if(test_counter(VMSTAT_OOM_KILL) != kills + 1)
+    FAIL("vmstat oom_kill went %lu -> %lu for one victim", kills, test_counter(VMSTAT_OOM_KILL));
 }
 
 // Three processes, each with a working set larger than a third of RAM,
@@ -468,11 +411,11 @@ oom_biggest(void)
 static void
 three_faulting(void)
 {
-  uint64 n = mem().total / 2;
+  uint64 n = test_mem().total / 2;
 
   need_swap(3 * n);
   for(int tag = 1; tag <= 3; tag++){
-    if(fork_or_fail() == 0){
+    if(test_fork() == 0){
       char *p = grow(n);
       fill_pages(p, n, tag, 0);
       check_pages(p, n, tag, "one of three processes faulting at once");
@@ -487,13 +430,13 @@ three_faulting(void)
 static void
 syscall_swapped(void)
 {
-  uint64 ram = mem().total;
+  uint64 ram = test_mem().total;
   int down[2], up[2];
 
   need_swap(ram + PIPE_PAGES);
   if(pipe(down) < 0 || pipe(up) < 0)
     FAIL("pipe() failed");
-  int pid = fork_or_fail();
+  int pid = test_fork();
   if(pid == 0){
     close(down[1]);  // so that a parent gone early means end of file here
     close(up[0]);
@@ -533,7 +476,7 @@ syscall_swapped(void)
     got += r;
   }
   check_pages(buf, PIPE_PAGES, 8, "bytes read from a pipe into a swapped-out buffer");
-  child_ok(reap(), "the reader child");
+  child_ok(test_wait(), "the reader child");
 }
 
 // ---- the runner ----
@@ -557,7 +500,7 @@ syscall_swapped(void)
 static void
 clock_keeps_hot(void)
 {
-  uint64 ram = mem().total, hot = ram / 4, chunk = ram / 64, chunks = 128, warm = 48;
+  uint64 ram = test_mem().total, hot = ram / 4, chunk = ram / 64, chunks = 128, warm = 48;
 
   need_swap(ram / 4 + hot + chunk * chunks);
   char *old = grow(ram / 4), *h = grow(hot), *fresh = grow(chunk * chunks);
@@ -568,11 +511,11 @@ clock_keeps_hot(void)
   for(uint64 c = 0; c < chunks; c++){
     for(uint64 i = 0; i < chunk; i++)
       fresh[(c * chunk + i) * PGSIZE] = 1;
-    uint64 before = counter(VMSTAT_SWAP_IN);
+    uint64 before = test_counter(VMSTAT_SWAP_IN);
     for(uint64 i = 0; i < hot; i++)
       (void)((volatile char *)h)[i * PGSIZE];
     if(c >= warm)
-      hot_ins += counter(VMSTAT_SWAP_IN) - before;
+      hot_ins += test_counter(VMSTAT_SWAP_IN) - before;
   }
   check_pages(h, hot, 1, "the hot set");
   if(hot_ins > hot / 4)
@@ -595,7 +538,7 @@ share_and_push(char *p, uint64 n, int *go, int *done, int *end)
     FAIL("pipe() failed");
   fill_pages(p, n, 1, 0);
   for(int k = 0; k < SHARERS; k++){
-    if(fork_or_fail() == 0){
+    if(test_fork() == 0){
       char c;
       close(go[1]);
       close(end[1]);
@@ -611,11 +554,11 @@ share_and_push(char *p, uint64 n, int *go, int *done, int *end)
   }
   close(go[0]);
   close(end[0]);
-  if(fork_or_fail() == 0){
-    push_out(mem().total);
+  if(test_fork() == 0){
+    push_out(test_mem().total);
     exit(0);
   }
-  child_ok(reap(), "the process that touched a RAM's worth of pages");
+  child_ok(test_wait(), "the process that touched a RAM's worth of pages");
   uint64 out = heap_swapped();
   if(out == 0)
     FAIL("none of the %lu shared heap pages went to swap while a process touched a RAM's "
@@ -649,17 +592,17 @@ sharers_end(int *end)
 static void
 shared_one_read(void)
 {
-  uint64 n = mem().total / 8;
+  uint64 n = test_mem().total / 8;
   int go[2], done[2], end[2];
 
-  need_swap(n + mem().total);
+  need_swap(n + test_mem().total);
   char *p = grow(n);
   uint64 out = share_and_push(p, n, go, done, end);
-  uint64 ins = counter(VMSTAT_SWAP_IN), free = mem().free;
+  uint64 ins = test_counter(VMSTAT_SWAP_IN), free = test_mem().free;
   sharers_read(go, done, end);
   check_pages(p, n, 1, "the parent reading the shared pages after they came back");
-  ins = counter(VMSTAT_SWAP_IN) - ins;
-  uint64 used = free > mem().free ? free - mem().free : 0;
+  ins = test_counter(VMSTAT_SWAP_IN) - ins;
+  uint64 used = free > test_mem().free ? free - test_mem().free : 0;
   sharers_end(end);
   // Slack for the processes' own stacks and the pipes.
   if(ins > out + out / 2)
@@ -679,10 +622,10 @@ shared_one_read(void)
 static void
 shared_write_private(void)
 {
-  uint64 n = mem().total / 8;
+  uint64 n = test_mem().total / 8;
   int go[2], done[2], end[2];
 
-  need_swap(n + mem().total);
+  need_swap(n + test_mem().total);
   char *p = grow(n);
   share_and_push(p, n, go, done, end);
   check_pages(p, n, 1, "the parent reading the shared pages after they came back");
@@ -705,14 +648,14 @@ static void
 fork_storm(void)
 {
   // The siblings' working sets together exceed RAM: they page all along.
-  uint64 ram = mem().total, n = ram / 2, sib = 3 * ram / 4;
+  uint64 ram = test_mem().total, n = ram / 2, sib = 3 * ram / 4;
   int sibs[2];
 
   need_swap(n + 2 * sib + FORK_STORM);
   char *p = grow(n);
   fill_pages(p, n, 1, 0);
   for(int k = 0; k < 2; k++){
-    if((sibs[k] = fork_or_fail()) == 0){
+    if((sibs[k] = test_fork()) == 0){
       char *q = grow(sib);
       for(;;)
         fill_pages(q, sib, 2 + k, 0);   // until the parent kills it
@@ -722,7 +665,7 @@ fork_storm(void)
   for(int t = 0; t < 1000 && heap_swapped() < n / 2; t++)
     sleep(1);
   for(int i = 0; i < FORK_STORM; i++){
-    int pid = fork_or_fail();
+    int pid = test_fork();
     if(pid == 0){
       for(uint64 k = 0; k < 8; k++){
         uint64 at = (i * 37 + k * 101) % n;
@@ -734,14 +677,14 @@ fork_storm(void)
     }
     if(i % 3 == 2)
       kill(pid);
-    int st = reap();
+    int st = test_wait();
     if(st != 0 && !(i % 3 == 2 && st == KILLED))
       child_ok(st, "a child forked under swap traffic");
   }
   for(int k = 0; k < 2; k++)
     kill(sibs[k]);
   for(int k = 0; k < 2; k++)
-    if(reap() != KILLED)
+    if(test_wait() != KILLED)
       FAIL("a sibling paging its working set was not killed by kill()");
   check_pages(p, n, 1, "the parent after forking under swap traffic");
 }
@@ -758,7 +701,7 @@ fork_storm(void)
 static void
 fork_big(void)
 {
-  uint64 ram = mem().total, n = 2 * ram;
+  uint64 ram = test_mem().total, n = 2 * ram;
 
   need_swap(n + n / 2);
   char *sparse = grow(SPARSE_CHUNK / PGSIZE);
@@ -784,7 +727,7 @@ fork_big(void)
         FAIL("the child of a big fork lost its write to page %lu", i);
     exit(0);
   }
-  child_ok(reap(), "the child of a big fork");
+  child_ok(test_wait(), "the child of a big fork");
   check_pages(p, n, 1, "the parent after its big child wrote half its pages");
 }
 
@@ -830,16 +773,16 @@ hot_writer(void)
 static void
 tlb_shootdown(void)
 {
-  uint64 n = 3 * mem().total / 2;
+  uint64 n = 3 * test_mem().total / 2;
   int st = 0;
 
   need_swap(n + 1);
-  int writer = fork_or_fail();
+  int writer = test_fork();
   if(writer == 0){
     hot_writer();
     exit(0);
   }
-  int pusher = fork_or_fail();
+  int pusher = test_fork();
   if(pusher == 0){
     fill_pages(grow(n), n, 7, 0);
     exit(0);
@@ -850,7 +793,7 @@ tlb_shootdown(void)
     // the kernel killed it (a bad instruction or address), or its own code
     // or data changed under it and it ran into another test's exit.
     kill(pusher);
-    reap();
+    test_wait();
     FAIL("the writer %s while its pages were evicted (its lines above say more): "
          "writes were lost or went astray through a stale translation. After changing "
          "the PTEs of a process that runs on another hart, evict() must flush that hart "
@@ -859,15 +802,12 @@ tlb_shootdown(void)
   }
   child_ok(st, "the process pushing pages to swap");
   kill(writer);
-  st = reap();
+  st = test_wait();
   if(st != KILLED)
     child_ok(st, "the writer");
 }
 
-struct test {
-  char *name;
-  void (*fn)(void);
-} tests[] = {
+static struct labtest tests[] = {
   { "twice-ram", twice_ram },
   { "cow-shared", cow_shared },
   { "fork-exit-sbrk", fork_exit_sbrk },
@@ -923,7 +863,7 @@ count(void)
 
 // Print test t's vmstat deltas since `before`.
 static void
-deltas(struct test *t, uint64 *before)
+deltas(struct labtest *t, uint64 *before)
 {
   static int shown[] = { VMSTAT_SWAP_OUT, VMSTAT_SWAP_IN, VMSTAT_RECLAIM_SCAN,
                          VMSTAT_OOM_KILL, VMSTAT_FAULT, VMSTAT_SWAP_SHARED };
@@ -931,13 +871,13 @@ deltas(struct test *t, uint64 *before)
 
   printf("swaptest:   %s:", t->name);
   for(int k = 0; k < sizeof(shown) / sizeof(shown[0]); k++)
-    printf(" %s +%lu", names[shown[k]], counter(shown[k]) - before[k]);
+    printf(" %s +%lu", names[shown[k]], test_counter(shown[k]) - before[k]);
   printf("\n");
 }
 
 // Judge the counts after test t; returns 0 for a pass, after printing.
 static int
-judge(struct test *t, struct count *before)
+judge(struct labtest *t, struct count *before)
 {
   struct count after;
 
@@ -961,63 +901,37 @@ judge(struct test *t, struct count *before)
 }
 
 // Run test t in a child of its own; then check that every frame and slot
-// came back.
-static void
-run(struct test *t)
+// came back. Returns 1 if it failed.
+static int
+run(struct labtest *t)
 {
-  uint64 start[6] = { counter(VMSTAT_SWAP_OUT), counter(VMSTAT_SWAP_IN),
-                      counter(VMSTAT_RECLAIM_SCAN), counter(VMSTAT_OOM_KILL),
-                      counter(VMSTAT_FAULT), counter(VMSTAT_SWAP_SHARED) };
+  uint64 start[6] = { test_counter(VMSTAT_SWAP_OUT), test_counter(VMSTAT_SWAP_IN),
+                      test_counter(VMSTAT_RECLAIM_SCAN), test_counter(VMSTAT_OOM_KILL),
+                      test_counter(VMSTAT_FAULT), test_counter(VMSTAT_SWAP_SHARED) };
   struct count before = count();
-  int status = 0;
+  int status;
 
-  testname = t->name;
-  int pid = fork();
-  if(pid < 0){
-    printf("swaptest: %s: FAIL fork() of the test runner failed\n", t->name);
-    failed = 1;
-    return;
-  }
-  if(pid == 0){
-    t->fn();
-    exit(0);
-  }
-  wait(&status);
-  test_reap_tree(pid, REAP_TICKS);
+  if(test_run(t->name, t->fn, &status) < 0)
+    return 1;
   deltas(t, start);
   if(status == KILLED)
     printf("swaptest: %s: FAIL the test process was killed: with RAM full, a fault must "
            "evict a page to swap, not kill (only RAM and swap full may kill, and then "
-           "the biggest process)%s\n", t->name, counter(VMSTAT_SWAP_OUT) == start[0] ?
+           "the biggest process)%s\n", t->name, test_counter(VMSTAT_SWAP_OUT) == start[0] ?
            "; no page went to swap: user_frame_alloc() evicts (lab swap, task 2)" : "");
   else if(status != 0)
     ;  // the test printed its FAIL line
   else if(judge(t, &before) == 0){
     printf("swaptest: %s: ok\n", t->name);
-    return;
+    return 0;
   }
-  failed = 1;
+  return 1;
 }
 
 int
 main(int argc, char *argv[])
 {
-  int ran = 0;
-
+  test_prog = "swaptest";
   stack_top = PGROUNDDOWN((uint64)argv) + PGSIZE;
-  for(int i = 0; i < NTESTS; i++){
-    if(argc > 1 && strcmp(argv[1], tests[i].name) != 0)
-      continue;
-    run(&tests[i]);
-    ran++;
-  }
-  if(ran == 0){
-    printf("usage: swaptest [NAME]; tests:");
-    for(int i = 0; i < NTESTS; i++)
-      printf(" %s", tests[i].name);
-    printf("\n");
-    exit(2);
-  }
-  printf("swaptest: done\n");
-  exit(failed);
+  test_main(argc, argv, tests, NTESTS, run);
 }

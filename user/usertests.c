@@ -40,22 +40,10 @@
 #define ECHO "/echo"            // a small program every test image has
 #define MB (1024 * 1024)
 #define NELEM(x) ((int)(sizeof(x) / sizeof((x)[0])))
-#define KILLED (-1)             // wait() status of a process the kernel killed
 
 // Scratch space. Each test runs in its own process, so sharing is safe;
 // it is kept small because every fork copies it.
 static char buf[8192];
-
-// In a test's process: the write end of the pipe to the runner.
-static int failfd = 2;
-
-// Report why the test failed and end this process with status 1.
-#define FAIL(...)                                                             \
-  do {                                                                        \
-    fprintf(failfd, __VA_ARGS__);                                             \
-    fprintf(failfd, "\n");                                                    \
-    exit(1);                                                                  \
-  } while(0)
 
 // ---------------------------------------------------------------- helpers
 
@@ -119,16 +107,6 @@ mkname(char *dst, const char *prefix, int n)
   return dst;
 }
 
-// fork(), failing the test if it fails.
-static int
-xfork(void)
-{
-  int pid = fork();
-  if(pid < 0)
-    FAIL("fork failed");
-  return pid;
-}
-
 // Wait for the child pid (the caller's only child) and return its status.
 static int
 xwait(int pid)
@@ -187,16 +165,6 @@ lowest_fd(void)
   return fd;
 }
 
-// Free frames now, per memstat().
-static uint64
-free_frames(void)
-{
-  struct memstat m;
-  if(memstat(&m) < 0)
-    FAIL("memstat failed");
-  return m.free;
-}
-
 // Make the program break page-aligned, with a fresh heap page just below
 // it, and return it: the first address the process may not touch.
 static uint64
@@ -213,12 +181,17 @@ align_break(void)
 #define NBAD 16
 
 // Fill a[] with addresses no system call may read or write for this
-// process; returns how many. Moves the break (see align_break).
+// process; returns how many. Moves the break (see align_break) and sets
+// *top_out, unless top_out is 0, to the new break: the heap's last bytes
+// lie just below it.
 static int
-bad_addrs(uint64 *a)
+bad_addrs(uint64 *a, uint64 *top_out)
 {
   uint64 top = align_break();
   int n = 0;
+
+  if(top_out)
+    *top_out = top;
 
   a[n++] = top;                       // just above the break
   a[n++] = top + PGSIZE;
@@ -251,7 +224,7 @@ static char *opname[] = { "reading", "writing", "jumping to" };
 static void
 must_kill(int op, uint64 addr)
 {
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0){
     if(op == OP_READ)
       load8(addr);
@@ -272,7 +245,7 @@ must_kill(int op, uint64 addr)
 static int
 exec_fails(char *path, char **argv)
 {
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0){
     close(1);   // if the exec wrongly works, its output goes nowhere
     close(2);
@@ -288,7 +261,7 @@ static void
 run_echo(char **argv, char *want)
 {
   unlink("ut-echo-out");
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0){
     close(1);
     if(open("ut-echo-out", O_CREATE | O_WRONLY) != 1)
@@ -312,7 +285,7 @@ still_works(void)
 
   if(pipe(p) < 0)
     FAIL("pipe failed afterwards");
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0){
     char *a = sbrk(4 * PGSIZE);
     if(a == (char*)-1)
@@ -339,9 +312,8 @@ still_works(void)
 static void
 badptr_rw(char *s)
 {
-  uint64 bad[NBAD];
-  int n = bad_addrs(bad);
-  uint64 top = (uint64)sbrk(0);
+  uint64 bad[NBAD], top;
+  int n = bad_addrs(bad, &top);
   char code[16];
   int fd, i, r;
 
@@ -383,7 +355,7 @@ static void
 badptr_pipe(char *s)
 {
   uint64 bad[NBAD];
-  int n = bad_addrs(bad);
+  int n = bad_addrs(bad, 0);
   int fd0 = lowest_fd();
   int p[2], i, r;
 
@@ -424,9 +396,8 @@ badptr_pipe(char *s)
 static void
 badptr_exec(char *s)
 {
-  uint64 bad[NBAD];
-  int n = bad_addrs(bad);
-  uint64 top = (uint64)sbrk(0);
+  uint64 bad[NBAD], top;
+  int n = bad_addrs(bad, &top);
   char *argv[] = { "echo", "x", 0 };
   int i;
 
@@ -465,9 +436,8 @@ badptr_exec(char *s)
 static void
 badptr_path(char *s)
 {
-  uint64 bad[NBAD];
-  int n = bad_addrs(bad);
-  uint64 top = (uint64)sbrk(0);
+  uint64 bad[NBAD], top;
+  int n = bad_addrs(bad, &top);
   struct stat st;
   int i;
 
@@ -511,7 +481,7 @@ static void
 badptr_fstat(char *s)
 {
   uint64 bad[NBAD];
-  int n = bad_addrs(bad);
+  int n = bad_addrs(bad, 0);
   struct stat st;
   int i, fd = open(".", O_RDONLY);
 
@@ -534,12 +504,12 @@ static void
 badptr_wait(char *s)
 {
   uint64 bad[NBAD + 1];
-  int n = bad_addrs(bad);
+  int n = bad_addrs(bad, 0);
   int i, pid, st, r;
 
   bad[n++] = text_addr();
   for(i = 0; i < n; i++){
-    pid = xfork();
+    pid = test_fork();
     if(pid == 0)
       exit(3);
     if((r = wait((int*)bad[i])) != -1)
@@ -559,7 +529,7 @@ static void
 badptr_memstat(char *s)
 {
   uint64 bad[NBAD];
-  int n = bad_addrs(bad);
+  int n = bad_addrs(bad, 0);
   struct memstat m;
   int i;
 
@@ -597,7 +567,7 @@ forkfull(char *s)
       FAIL("wait for child %d of %d failed", i, n);
   if(wait(0) != -1)
     FAIL("wait found an extra child");
-  pid = xfork();
+  pid = test_fork();
   if(pid == 0)
     exit(0);
   if(xwait(pid) != 0)
@@ -636,7 +606,7 @@ forktree_node(int depth)
 static void
 forktree(char *s)
 {
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0)
     exit(forktree_node(4));
   if(xwait(pid) != 0)
@@ -650,10 +620,10 @@ forkconc(char *s)
   int i, j, st;
 
   for(i = 0; i < 4; i++){
-    if(xfork() != 0)
+    if(test_fork() != 0)
       continue;
     for(j = 0; j < 10; j++){
-      int pid = xfork();
+      int pid = test_fork();
       if(pid == 0)
         exit(j + 10 * i);
       if(xwait(pid) != j + 10 * i)
@@ -679,7 +649,7 @@ forkrace(char *s)
   if(pipe(go) < 0)
     FAIL("pipe failed");
   for(i = 0; i < 3; i++){
-    if(xfork() != 0)
+    if(test_fork() != 0)
       continue;
     close(go[1]);
     read(go[0], &c, 1);
@@ -716,14 +686,14 @@ exitwait(char *s)
   int pids[5], i, j, pid, st;
 
   for(i = 0; i < NELEM(vals); i++){
-    pid = xfork();
+    pid = test_fork();
     if(pid == 0)
       exit(vals[i]);
     if((st = xwait(pid)) != vals[i])
       FAIL("exit(%d) gave status %d", vals[i], st);
   }
   for(i = 0; i < 5; i++){
-    pids[i] = xfork();
+    pids[i] = test_fork();
     if(pids[i] == 0){
       sleep(i);
       exit(100 + i);
@@ -761,7 +731,7 @@ pids(char *s)
   if(pipe(p) < 0)
     FAIL("pipe failed");
   for(i = 0; i < 5; i++){
-    pid[i] = xfork();
+    pid[i] = test_fork();
     if(pid[i] == 0){
       int me = getpid();
       write(p[1], &me, sizeof(me));
@@ -825,7 +795,7 @@ forkcopy(char *s)
   if(a == (char*)-1 || pipe(p) < 0 || pipe(q) < 0)
     FAIL("sbrk or pipe failed");
   fill_check(a, n, 'P', "parent heap");
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0){
     close(p[0]);
     close(q[1]);   // so that the read below ends if the parent dies
@@ -911,12 +881,12 @@ sbrkhuge(char *s)
 {
   struct memstat m;
   char *cur = sbrk(0), *r;
-  uint64 before = free_frames();
+  uint64 before = test_mem().free;
 
   if((r = sbrk(0x7fffffff)) != (char*)-1){
-    if(free_frames() + 8 < before)
+    if(test_mem().free + 8 < before)
       FAIL("sbrk(0x7fffffff) succeeded and took %d frames before any touch",
-           (int)(before - free_frames()));
+           (int)(before - test_mem().free));
     if(sbrk(-0x7fffffff) != r + 0x7fffffff)
       FAIL("could not shrink back after sbrk(0x7fffffff)");
   }
@@ -967,7 +937,7 @@ sbrkoverread(char *s)
     int sum = 0;
     for(uint64 i = 0; i < big; i += PGSIZE)
       sum += load8((uint64)a + i);
-    fprintf(failfd, "read all %d MiB (sum %d); ", (int)(big / MB), sum);
+    fprintf(test_failfd, "read all %d MiB (sum %d); ", (int)(big / MB), sum);
     exit(1);
   }
   int st;
@@ -988,7 +958,7 @@ sbrkcycle(char *s)
 
   for(i = 0; i <= 20; i++){
     if(i == 1)   // the first round may leave page-table pages behind
-      before = free_frames();
+      before = test_mem().free;
     char *a = sbrk(n);
     if(a == (char*)-1)
       FAIL("sbrk(%d) failed in round %d", n, i);
@@ -997,7 +967,7 @@ sbrkcycle(char *s)
     if(sbrk(-n) == (char*)-1)
       FAIL("sbrk(-%d) failed in round %d", n, i);
   }
-  uint64 after = free_frames();
+  uint64 after = test_mem().free;
   if(after < before)
     FAIL("%d frames lost over 20 grow/shrink rounds", (int)(before - after));
 }
@@ -1021,11 +991,11 @@ memstatbasic(char *s)
     FAIL("sbrk failed");
   for(int i = 0; i < n; i++)
     a[i * PGSIZE] = 1;
-  uint64 f1 = free_frames();
+  uint64 f1 = test_mem().free;
   if(f1 + n > f0)
     FAIL("using %d new pages took only %d frames", n, (int)(f0 - f1));
   sbrk(-n * PGSIZE);
-  uint64 f2 = free_frames();
+  uint64 f2 = test_mem().free;
   if(f2 < f1 + n)
     FAIL("freeing %d pages gave back only %d frames", n, (int)(f2 - f1));
 }
@@ -1144,7 +1114,7 @@ execelf(char *s)
   load_echo();
   write_file("ut-exok", echo_img, echo_len);
   unlink("ut-echo-out");
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0){
     close(1);
     if(open("ut-echo-out", O_CREATE | O_WRONLY) != 1)
@@ -1240,7 +1210,7 @@ pipedata(char *s)
 
   if(pipe(p) < 0)
     FAIL("pipe failed");
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0){
     close(p[0]);
     for(int sent = 0; sent < total; sent += n){
@@ -1277,7 +1247,7 @@ pipeeof(char *s)
 
   if(pipe(p) < 0)
     FAIL("pipe failed");
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0){
     close(p[0]);
     write(p[1], "abc", 3);
@@ -1305,7 +1275,7 @@ pipenoreader(char *s)
   // Close the only read end before the fork, so no reader exists when
   // the child writes (closing it after the fork would race the write).
   close(p[0]);
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0){
     int r = write(p[1], "x", 1);
     exit(r == 1 ? 1 : 0);
@@ -1492,7 +1462,7 @@ concreate(char *s)
   if(mkdir("ut-cc") != 0)
     FAIL("mkdir ut-cc failed");
   for(int k = 0; k < 4; k++)
-    if(xfork() == 0)
+    if(test_fork() == 0)
       concreate_child(k);
   for(int k = 0; k < 4; k++)
     if(wait(&st) < 0 || st != 0)
@@ -1754,7 +1724,7 @@ killtest(char *s)
   if(pipe(p) < 0)
     FAIL("pipe failed");
   for(what = 0; what < 3; what++){
-    pid = xfork();
+    pid = test_fork();
     if(pid == 0){
       // Each child gives up by itself if the test dies before killing it.
       if(what == 0)
@@ -1816,7 +1786,7 @@ oomheap(char *s)
   if(memstat(&m) < 0 || pipe(p) < 0)
     FAIL("memstat or pipe failed");
   uint64 cap = 2 * m.total * m.page_size;   // stop here if swap never runs out
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0){
     close(p[0]);
     for(uint64 got = 0; got < cap; got += MB){
@@ -1848,7 +1818,7 @@ oomheap(char *s)
   if(mib < m.free * m.page_size / MB / 2)
     FAIL("the child got only %d MiB (%d MiB were free)", mib,
          (int)(m.free * m.page_size / MB));
-  pid = xfork();
+  pid = test_fork();
   if(pid == 0){
     char *a = sbrk(8 * MB);
     if(a == (char*)-1)
@@ -1869,7 +1839,7 @@ oomfork_child(void)
 {
   int p[2], n, i;
   char c;
-  int big = (int)(free_frames() / 4) * PGSIZE;
+  int big = (int)(test_mem().free / 4) * PGSIZE;
   char *a = sbrk(big);
 
   if(a == (char*)-1 || pipe(p) < 0)
@@ -1904,7 +1874,7 @@ oomfork_child(void)
 static void
 oomfork(char *s)
 {
-  int pid = xfork();
+  int pid = test_fork();
   if(pid == 0)
     oomfork_child();
   if(xwait(pid) != 0)
@@ -2010,31 +1980,6 @@ report(struct test *t, char *why)
   return why == 0;
 }
 
-// Read fd to end of file, keeping the first bytes in why (size max) with
-// the messages' newlines turned into "; ". Returns the length kept.
-static int
-collect(int fd, char *why, int max)
-{
-  char c;
-  int n = 0, nl = 0;
-
-  while(read(fd, &c, 1) == 1){
-    if(c == '\n'){
-      nl = 1;
-      continue;
-    }
-    if(nl && n > 0 && n + 2 < max - 1){
-      why[n++] = ';';
-      why[n++] = ' ';
-    }
-    nl = 0;
-    if(n < max - 1)
-      why[n++] = c;
-  }
-  why[n] = 0;
-  return n;
-}
-
 // Free frames and used swap slots, each less the pages that the processes
 // with pids up to the runner's (init, sh, the runner) have on swap: a
 // page of theirs pushed out during a test freed one frame and took one
@@ -2079,12 +2024,12 @@ run(struct test *t)
   }
   if(pid == 0){
     close(p[0]);
-    failfd = p[1];
+    test_failfd = p[1];
     t->fn(t->name);
     exit(0);
   }
   close(p[1]);
-  int n = collect(p[0], why, sizeof(why));
+  int n = test_collect(p[0], why, sizeof(why));
   close(p[0]);
   while((i = wait(&st)) != pid)
     if(i < 0)
@@ -2129,6 +2074,7 @@ main(int argc, char *argv[])
 {
   int quick = 0, named = 0, fails = 0, i;
 
+  test_failfd = 2;
   stack_top = PGROUNDDOWN((uint64)argv) + PGSIZE;
   for(i = 1; i < argc; i++){
     if(strcmp(argv[i], "-q") == 0)

@@ -78,8 +78,6 @@ static int nrsv;
 static uint64 bitmap_end;        // the bitmap is [kernel_end, bitmap_end)
 
 static int locks_held;           // acquire() minus release()
-static jmp_buf *panic_jump;      // where panic() goes, when a test expects it
-static char panic_msg[256];
 
 void
 initlock(void *lk, char *name)
@@ -128,18 +126,8 @@ bootmem_reserved_why(uint64 pa)
 void
 panic(char *fmt, ...)
 {
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(panic_msg, sizeof(panic_msg), fmt, ap);
-  va_end(ap);
   locks_held = 0;     // a panicking kernel never releases
-  if(panic_jump)
-    longjmp(*panic_jump, 1);
-  printf("  unexpected panic: %s\n", panic_msg);
-  testlib_fail(__FILE__, __LINE__, "panic");
-  fflush(stdout);
-  _exit(3);
+  TESTLIB_PANIC(fmt);
 }
 
 // ---- layout and model ----
@@ -321,20 +309,20 @@ test_bad_frees(void)
   };
   for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
     jmp_buf jb;
-    panic_msg[0] = 0;
+    testlib_panic_msg[0] = 0;
     if(setjmp(jb) == 0){
-      panic_jump = &jb;
+      testlib_panic_jump = &jb;
       kfree((void*)bad[i].pa);
-      panic_jump = 0;
+      testlib_panic_jump = 0;
       printf("  kfree(%p) returned; expected a panic saying \"%s\"\n",
              (void*)bad[i].pa, bad[i].says);
       testlib_fail(__FILE__, __LINE__, "no panic");
       continue;
     }
-    panic_jump = 0;
-    if(strstr(panic_msg, bad[i].says) == 0){
+    testlib_panic_jump = 0;
+    if(strstr(testlib_panic_msg, bad[i].says) == 0){
       printf("  kfree(%p) panicked with \"%s\"; expected \"%s\"\n",
-             (void*)bad[i].pa, panic_msg, bad[i].says);
+             (void*)bad[i].pa, testlib_panic_msg, bad[i].says);
       testlib_fail(__FILE__, __LINE__, "wrong panic");
     }
   }

@@ -100,8 +100,6 @@ page_use_name(int use)
 
 static int quiet;                  // count kernel messages instead of printing
 static int kernel_lines;
-static jmp_buf *panic_jump;        // where a panic goes, when a test expects one
-static char panic_msg[512];
 
 int
 kernel_printf(char *fmt, ...)
@@ -121,16 +119,7 @@ kernel_printf(char *fmt, ...)
 void
 kernel_panic(char *fmt, ...)
 {
-  va_list ap;
-
-  va_start(ap, fmt);
-  vsnprintf(panic_msg, sizeof(panic_msg), fmt, ap);
-  va_end(ap);
-  if(panic_jump)
-    longjmp(*panic_jump, 1);
-  printf("  unexpected panic: %s\n", panic_msg);
-  fflush(stdout);
-  _exit(3);       // testlib_run_isolated() reports the test as crashed
+  TESTLIB_PANIC(fmt);
 }
 
 // ---- layout and model ----
@@ -576,14 +565,14 @@ test_misuse(void)
   for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
     jmp_buf jb;
     if(setjmp(jb) == 0){
-      panic_jump = &jb;
+      testlib_panic_jump = &jb;
       buddy_free_locked(bad[i].pg, bad[i].order);
-      panic_jump = 0;
+      testlib_panic_jump = 0;
       printf("  buddy_free_locked() of %s returned; expected a panic\n", bad[i].what);
       testlib_fail(__FILE__, __LINE__, "no panic");
       return;      // the lists are damaged now: stop
     }
-    panic_jump = 0;
+    testlib_panic_jump = 0;
     check_lists();
   }
   give(0);

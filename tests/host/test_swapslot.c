@@ -5,8 +5,6 @@
 //   test_swapslot [-s SEED] [-n STEPS]     (SWAPSLOT_SEED=... works too)
 //
 // A failing random run prints its seed; replay it with -s.
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,26 +17,12 @@
 
 // ---- what swapslot.c needs from the kernel ----
 
-static jmp_buf on_panic;
-static char panic_msg[256];
-static int panic_expected;   // test_misuse set on_panic: a panic returns there
-
 // A panic where no test expects one (a stub's -1 used as a slot, say)
-// fails the running test with its message; each test runs in a child of
-// its own (RUN_ISOLATED), so the others still run.
+// fails the running test with its message.
 void
 kernel_panic(char *fmt, ...)
 {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(panic_msg, sizeof(panic_msg), fmt, ap);
-  va_end(ap);
-  if(panic_expected)
-    longjmp(on_panic, 1);
-  printf("  %s: panic: %s\n", testlib.cur, panic_msg);
-  printf("test %s: FAILED (a panic no check expected)\n", testlib.cur);
-  fflush(stdout);
-  _exit(1);
+  TESTLIB_PANIC(fmt);
 }
 
 int
@@ -130,23 +114,26 @@ test_shared(void)
 static void
 test_misuse(void)
 {
+  jmp_buf on_panic;
+
   setup(8);
-  panic_expected = 1;
+  testlib_panic_jump = &on_panic;
   if(setjmp(on_panic) == 0){
     swapslots_put(&s, 3);
     CHECK(0 && "put of a free slot did not panic");
   } else
-    CHECK(strstr(panic_msg, "slot 3") != 0);
+    CHECK(strstr(testlib_panic_msg, "slot 3") != 0);
   if(setjmp(on_panic) == 0){
     swapslots_dup(&s, 5);
     CHECK(0 && "dup of a free slot did not panic");
   } else
-    CHECK(strstr(panic_msg, "slot 5") != 0);
+    CHECK(strstr(testlib_panic_msg, "slot 5") != 0);
   if(setjmp(on_panic) == 0){
     swapslots_refs(&s, 8);
     CHECK(0 && "slot past the disk did not panic");
   } else
-    CHECK(strstr(panic_msg, "slot 8") != 0);
+    CHECK(strstr(testlib_panic_msg, "slot 8") != 0);
+  testlib_panic_jump = 0;
 }
 
 static long steps = 20000;

@@ -9,13 +9,16 @@
 // last line and returns the process exit status (non-zero on any failure).
 //
 // Randomized tests share one seeded generator (rng(), rnd()) and the
-// options -s SEED and -n COUNT (testlib_args()).
+// options -s SEED and -n COUNT (testlib_args()). Tests of kernel code
+// give it a panic() whose body is TESTLIB_PANIC(fmt).
 //
 // Everything is static inline so a test file uses only what it needs
 // without -Wunused-function complaints under -Wall -Werror.
 #ifndef TESTS_HOST_TESTLIB_H
 #define TESTS_HOST_TESTLIB_H
 
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +129,38 @@ test_summary(void)
   fflush(stdout);
   return testlib.failed ? 1 : 0;
 }
+
+// ---- panic() of the kernel code under test ----
+//
+// A check that expects a panic points testlib_panic_jump at a jmp_buf it
+// set with setjmp(); the panic returns there, its message in
+// testlib_panic_msg. A panic no check expects fails the running test,
+// saying so, and ends its process: such tests run RUN_ISOLATED, so the
+// others still run.
+
+static jmp_buf *testlib_panic_jump;   // where a panic goes, when a check expects one
+static char testlib_panic_msg[512];   // what the last panic said
+
+static inline void __attribute__((noreturn))
+testlib_panicked(void)
+{
+  if(testlib_panic_jump)
+    longjmp(*testlib_panic_jump, 1);
+  printf("  %s: panic: %s\n", testlib.cur, testlib_panic_msg);
+  printf("test %s: FAILED (a panic no check expected)\n", testlib.cur);
+  fflush(stdout);
+  _exit(1);
+}
+
+// The body of the stub panic(char *fmt, ...) that the kernel code calls.
+#define TESTLIB_PANIC(fmt)                                                    \
+  do {                                                                        \
+    va_list ap_;                                                              \
+    va_start(ap_, fmt);                                                       \
+    vsnprintf(testlib_panic_msg, sizeof(testlib_panic_msg), fmt, ap_);        \
+    va_end(ap_);                                                              \
+    testlib_panicked();                                                       \
+  } while(0)
 
 // ---- seeded random numbers and the options of randomized tests ----
 //

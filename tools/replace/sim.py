@@ -81,14 +81,15 @@ class Lru(Policy):
         return False
 
 
-class Clock(Policy):
-    """Second chance over one list, as kernel/mm/reclaim.c runs it."""
-
-    name = "clock"
+class Referenced(Policy):
+    """A policy that sees only the referenced bit (PTE_A) of each page it
+    holds, as the kernel does: a hit sets the bit; a fault evicts a page
+    when all frames are held (evict()), then takes the page in (admit())
+    with its bit set, since the faulting access sets PTE_A as soon as the
+    process runs again."""
 
     def __init__(self, frames):
         super().__init__(frames)
-        self.order = deque()            # the LRU list: front = the hand
         self.ref = {}                   # page -> referenced bit (PTE_A)
 
     def access(self, page, pos):
@@ -97,9 +98,30 @@ class Clock(Policy):
             return True
         if len(self.ref) >= self.frames:
             self.evict()
-        self.order.append(page)
-        self.ref[page] = True           # the faulting access sets PTE_A
+        self.admit(page)
+        self.ref[page] = True
         return False
+
+    def admit(self, page):
+        """Take page in after a fault (before its bit is set)."""
+        raise NotImplementedError
+
+    def evict(self):
+        """Drop one page (and its bit); returns it."""
+        raise NotImplementedError
+
+
+class Clock(Referenced):
+    """Second chance over one list, as kernel/mm/reclaim.c runs it."""
+
+    name = "clock"
+
+    def __init__(self, frames):
+        super().__init__(frames)
+        self.order = deque()            # the LRU list: front = the hand
+
+    def admit(self, page):
+        self.order.append(page)
 
     def evict(self):
         while True:
@@ -112,7 +134,7 @@ class Clock(Policy):
                 return page
 
 
-class TwoList(Policy):
+class TwoList(Referenced):
     """Two lists, as kernel/mm/twolist.c runs them.
 
     New pages go to the back of the inactive list. The victim search looks
@@ -145,28 +167,20 @@ class TwoList(Policy):
         super().__init__(frames)
         self.inactive = deque()
         self.active = deque()
-        self.ref = {}               # page -> referenced bit
         self.state = {}             # page -> "new", "inactive", "active"
         self.evicted = {}           # page -> eviction count when evicted
         self.nevict = 0
         self.max_active = max(frames - frames // self.INACTIVE_SHARE - 1, 0)
 
-    def access(self, page, pos):
-        if page in self.ref:
-            self.ref[page] = True
-            return True
-        if len(self.ref) >= self.frames:
-            self.evict()
+    def admit(self, page):
         stamp = self.evicted.pop(page, None)
         refault = stamp is not None and self.nevict - stamp <= self.WINDOW * self.frames
-        self.ref[page] = True
         if refault and len(self.active) < self.max_active:
             self.state[page] = "active"
             self.active.append(page)
         else:
             self.state[page] = "new"
             self.inactive.append(page)
-        return False
 
     def age_active(self, force):
         """One look at the front of the active list."""
