@@ -6,8 +6,9 @@ hart (the graders' setting: swap I/O under QEMU is several times slower
 with more harts), once with the default policy (the clock) and once with
 the kernel option reclaim=fifo, runs `swapbench` (user/swapbench.c) in
 each, and prints per workload the page faults, swap-ins, swap-outs, clean
-evictions (no write: the copy on swap was still good), frames scanned and
-the emulated time side by side. The workloads (a sequential scan larger
+evictions (no write: the copy on swap was still good), frames scanned, the
+reverse map's page-table walks (rmap_walk) and the emulated time side by
+side. The workloads (a sequential scan larger
 than RAM, a hot set read between chunks of fresh pages, a fork family
 sharing pages) are described in user/swapbench.c.
 
@@ -35,7 +36,7 @@ POLICIES = [  # (column title, kernel options)
 RAW_RE = re.compile(r"(?m)^bench: swap-raw-(write|read): \d+ pages, \d+ us/page, "
                     r"(\d+) KiB/s$")
 FIGURES = ["fault", "swap_in", "swap_shared", "swap_out", "swap_clean", "scan",
-           "ms"]
+           "rmap_walk", "ms"]
 
 
 def run_bench(tree, kopts, mem, swap_mib, cpus, timeout):

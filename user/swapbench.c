@@ -6,13 +6,13 @@
 // Each workload runs in a child of its own and is sized from memstat's
 // total frames, so it exceeds RAM whatever `MEM=` says. After it, one line
 //
-//   swapbench: NAME: fault N swap_in N swap_shared N swap_out N swap_clean N scan N ms N
+//   swapbench: NAME: fault N swap_in N swap_shared N swap_out N swap_clean N scan N rmap_walk N ms N
 //
 // gives the vmstat deltas (page faults, pages read from swap, faults on
 // swap that found the page in RAM because a process sharing it had read
 // it, pages written to swap, pages evicted without a write because their
-// copy on swap was still good, frames the replacement hand looked at) and the
-// emulated time; `swapbench: done` ends the run. tools/bench-swap.py boots
+// copy on swap was still good, frames the replacement hand looked at,
+// page-table walks the reverse map made for them) and the emulated time; `swapbench: done` ends the run. tools/bench-swap.py boots
 // the kernel once with the clock and once with reclaim=fifo and prints the
 // two side by side. Emulated time follows the host's load: compare counts.
 //
@@ -146,9 +146,10 @@ struct workload {
 #define NWORK (sizeof(workloads) / sizeof(workloads[0]))
 
 static const int shown[] = { VMSTAT_FAULT, VMSTAT_SWAP_IN, VMSTAT_SWAP_SHARED,
-                             VMSTAT_SWAP_OUT, VMSTAT_SWAP_CLEAN, VMSTAT_RECLAIM_SCAN };
+                             VMSTAT_SWAP_OUT, VMSTAT_SWAP_CLEAN, VMSTAT_RECLAIM_SCAN,
+                             VMSTAT_RMAP_WALK };
 static char *labels[] = { "fault", "swap_in", "swap_shared", "swap_out", "swap_clean",
-                          "scan" };
+                          "scan", "rmap_walk" };
 #define NSHOWN (sizeof(shown) / sizeof(shown[0]))
 
 // Run workload w in a child and print its line.
