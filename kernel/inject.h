@@ -46,7 +46,7 @@
                               // p->lock holder)
 #endif
 #ifndef BUG_RECLAIM_ORDER
-#define BUG_RECLAIM_ORDER 0 // lru_isolate takes an address-space lock (p->vmlock)
+#define BUG_RECLAIM_ORDER 0 // lru_isolate takes an address-space lock (as->lock)
                             // under lru.lock: the reverse of reclaim's order
 #endif
 

@@ -85,10 +85,11 @@ static const struct lockorder_todo lockorder_todo[] = {
   // Empty. The fork/swap deadlock it listed (fork held the child's
   // p->lock across uvmcopy -> copy_swapped -> swap_dup, and across idup;
   // swap_in_end and swap_writing called wakeup() under swap.lock;
-  // allocproc and procvmspace took p->vmlock under p->lock) is fixed:
-  // allocproc returns the slot unlocked, fork copies with no p->lock
-  // held, procvmspace drops p->lock before p->vmlock, and swap wakes its
-  // waiters after releasing swap.lock.
+  // allocproc and procvmspace took the address-space lock under p->lock)
+  // is fixed: allocproc returns the slot unlocked, fork copies with no
+  // p->lock held, vmspace() finds the address space on the live list
+  // (mm/aspace.c) with no p->lock, and swap wakes its waiters after
+  // releasing swap.lock.
   { 0, 0 },
 };
 

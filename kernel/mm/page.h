@@ -15,8 +15,8 @@
 //       and their PGL_* reclaim state.
 //   (o) owner: the kernel code that allocated the frame; no lock while it
 //       holds the frame.
-// Lock order, outermost first: a process's p->lock, its address-space
-// lock p->vmlock (its page table), lru.lock, then kmem.lock or swap.lock.
+// Lock order, outermost first (kernel/lockorder.h): an address space's
+// lock (as->lock: its page table), lru.lock, then kmem.lock or swap.lock.
 // No spinlock is held across disk I/O: a frame being written to swap is
 // PGL_ISOLATED and kept alive by the reclaimer's reference instead.
 #ifndef KERNEL_MM_PAGE_H
