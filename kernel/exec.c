@@ -176,6 +176,7 @@ kexec(char *path, char **argv)
   p->trapframe->sp = sp;
   struct aspace *old = p->as;
   uint64 oldpages = aspace_pages(old);
+  aspace_publish(as);   // reclaim may take the new image's pages from here
   p->as = as;
   aspace_destroy(old);
   vm_uncommit(oldpages);

@@ -123,6 +123,7 @@ found:
   memset(&p->fp, 0, sizeof(p->fp));
   if((p->as = aspace_create(p)) == 0)
     goto bad;
+  aspace_publish(p->as);  // fork fills it under its lock, with reclaim looking on
 
   memset(&p->context, 0, sizeof(p->context));
   p->context.ra = (uint64)forkret;

@@ -46,8 +46,9 @@ aspace_init(void)
 }
 
 // A new, empty address space for process p: a page table with only the
-// trampoline and p's trapframe mapped, no regions, on the live list.
-// Returns 0 when the pool or memory is exhausted.
+// trampoline and p's trapframe mapped, no regions, AS_BUILDING: not on
+// the live list until aspace_publish(). Returns 0 when the pool or memory
+// is exhausted.
 struct aspace *
 aspace_create(struct proc *p)
 {
@@ -70,12 +71,29 @@ aspace_create(struct proc *p)
   as->nregion = 0;
   as->brk = 0;
   as->harts = 0;
+  as->state = AS_BUILDING;
+  release(&as->lock);
+  release(&aspaces.lock);
+  return as;
+}
+
+// Put as on the live list: from now on reclaim may take its pages, the
+// OOM killer counts it and vmspace() reports it. exec publishes the image
+// it builds only at its point of no return: until then reclaim must not
+// evict a page of it, which exec is still filling through the physical
+// address (loadseg, copyout to a page table not yet in use).
+void
+aspace_publish(struct aspace *as)
+{
+  acquire(&aspaces.lock);
+  acquire(&as->lock);
+  KASSERT(as->state == AS_BUILDING, "aspace_publish: pid %d's address space is not being "
+          "built (state %d)", as->pid, as->state);
   as->state = AS_LIVE;
   as->next = aspaces.live;
   aspaces.live = as;
   release(&as->lock);
   release(&aspaces.lock);
-  return as;
 }
 
 // May region r have pages with nothing mapped (filled on first touch)?
@@ -98,21 +116,23 @@ region_unmap(struct aspace *as, struct region *r, uint64 lo, uint64 hi)
   uvm_ptprune(as->pagetable, lo, hi);
 }
 
-// Take as off the live list (so reclaim no longer finds it), free every
-// page of its regions, and its page table. The caller is its only user.
-// The slot stays AS_DYING until the memory is freed: reused sooner, its
-// page table and regions would change under this.
+// Take as off the live list if it is on it (so reclaim no longer finds
+// it), free every page of its regions, and its page table. The caller is
+// its only user. The slot stays AS_DYING until the memory is freed:
+// reused sooner, its page table and regions would change under this.
 void
 aspace_destroy(struct aspace *as)
 {
   acquire(&aspaces.lock);
   acquire(&as->lock);
-  KASSERT(as->state == AS_LIVE, "aspace_destroy: pid %d's address space is not live (state %d)",
-          as->pid, as->state);
-  struct aspace **pp = &aspaces.live;
-  while(*pp != as)
-    pp = &(*pp)->next;
-  *pp = as->next;
+  KASSERT(as->state == AS_LIVE || as->state == AS_BUILDING, "aspace_destroy: pid %d's "
+          "address space is neither live nor being built (state %d)", as->pid, as->state);
+  if(as->state == AS_LIVE){
+    struct aspace **pp = &aspaces.live;
+    while(*pp != as)
+      pp = &(*pp)->next;
+    *pp = as->next;
+  }
   as->state = AS_DYING;
   release(&as->lock);
   release(&aspaces.lock);

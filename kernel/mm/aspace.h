@@ -43,6 +43,7 @@ struct region {
 // Where an address space of the pool stands.
 enum aspace_state {
   AS_FREE,        // in the pool, no one's
+  AS_BUILDING,    // its owner fills it (exec), no one else may see it
   AS_LIVE,        // on the live list: reclaim and vmspace() may look at it
   AS_DYING,       // off the list, its memory being freed: not yet reusable
 };
@@ -69,6 +70,7 @@ struct proc;
 struct vmspace;
 void            aspace_init(void);
 struct aspace  *aspace_create(struct proc *p);
+void            aspace_publish(struct aspace *as);
 void            aspace_destroy(struct aspace *as);
 int             aspace_fork(struct aspace *parent, struct aspace *child);
 struct region  *region_find(struct aspace *as, uint64 va);
