@@ -39,8 +39,8 @@
 //
 // A sampler child prints; a worker child runs the workload, started
 // after two samples' time, so the sampler knows its pid; the parent
-// waits for the worker, takes three more samples' time, then kills the
-// sampler.
+// waits for the worker, takes three more samples' time, kills the
+// sampler and takes the last sample itself.
 #include "kernel/types.h"
 #include "kernel/memstat.h"
 #include "kernel/memlayout.h"
@@ -593,8 +593,15 @@ main(int argc, char *argv[])
   for(int w = 0; w != worker && w >= 0; )
     w = wait(0);
   sleep(3 * interval);        // watch memory settle
+  // The last sample, taken here once the workload is reaped, shows what
+  // came back, however few samples a loaded host let the sampler take
+  // meanwhile. The turn first: killed while it holds it, the sampler
+  // would never give it back.
+  take_turn();
   kill(sampler);
   wait(0);
+  sample(watch, worker);
+  give_turn();
   printf("memwatch: done\n");
   exit(0);
 }

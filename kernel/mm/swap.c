@@ -171,13 +171,37 @@ swap_read(uint64 slot, uint64 pa)
   return virtio_disk_io(SWAP_DISK, slot * SECTORS_PER_SLOT, (void*)pa, PGSIZE, 0);
 }
 
+// A checksum of the frame at pa (position-dependent, so that moved words
+// count too).
+static uint64
+frame_sum(uint64 pa)
+{
+  uint64 *w = (uint64*)pa, sum = 0;
+  for(int i = 0; i < PGSIZE / sizeof(uint64); i++)
+    sum = (sum << 1 | sum >> 63) ^ w[i];
+  return sum;
+}
+
 // Write the page at pa to slot (sleeps; the caller holds no spinlock).
 // Returns 0, or -1 on a disk error, after saying so: the page's contents
 // are lost, and whoever reads the slot gets its old contents.
+//
+// The page has no mapping left, and every hart that could have cached
+// one was flushed: nothing may write it now. A page that changes while
+// the disk writes it was written through a stale translation, and the
+// write is lost (the disk may hold the page from before it): checked
+// here, where the disk write makes the window milliseconds long.
 int
 swap_out(uint64 slot, uint64 pa)
 {
+  uint64 sum = frame_sum(pa);
   int r = swap_write(slot, pa);
+  KASSERT(frame_sum(pa) == sum, "swap_out: the page in frame %p changed while it was "
+          "written to slot %d, after its mappings were removed: a hart still wrote "
+          "through a stale translation, and writes were lost. After changing the PTEs of "
+          "a process that may run on another hart, evict() must flush that hart "
+          "(flush_harts(): SBI remote sfence.vma) before the page is written out",
+          (void*)pa, (int)slot);
   if(r < 0)
     printf("swap: writing slot %d failed: the page stored there is lost\n", (int)slot);
   return r;
