@@ -123,9 +123,11 @@ def vmstat(s):
 
 @lz.test(2, name="kill-reasons")
 def kill_reasons(s):
-    """A fault the regions forbid is refused from the region list, and the
-    kill line says which rule: the stack guard, a read-only region, no
-    region at all, the trapframe, past MAXVA."""
+    """Each kill line of `lazytest kill` names the region rule broken.
+
+    A fault the regions forbid is refused from the region list: the stack
+    guard, a read-only region, no region at all, the trapframe, past
+    MAXVA."""
     out = s.run("lazytest kill", timeout=LAZYTEST_TIMEOUT)
     why = r"^pid \d+ \(lazytest\): .* killed \(%s\)$"
     s.match(out, why % r"not a user page \(the stack guard\)",

@@ -4,8 +4,9 @@
 // The new image is built in a fresh address space (mm/aspace.h): a region
 // for each loadable segment, the stack guard page, the stack and an empty
 // heap. The old one is freed only once nothing can fail any more, so a
-// failed exec returns -1 to a caller whose memory is untouched. Every value read from the file is checked:
-// a corrupt or hostile ELF gives -1, never a kernel fault.
+// failed exec returns -1 to a caller whose memory is untouched. Every
+// value read from the file is checked: a corrupt or hostile ELF gives -1,
+// never a kernel fault.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"

@@ -26,11 +26,6 @@
 
 #define NASPACE (2 * NPROC)
 
-const char *region_kind_name[NREGION_KIND] = {
-  [REGION_IMAGE] "image", [REGION_GUARD] "guard", [REGION_STACK] "stack",
-  [REGION_HEAP] "heap",
-};
-
 static struct {
   struct spinlock lock;
   struct aspace *live;            // the live address spaces, newest first
@@ -223,7 +218,7 @@ aspace_pages(struct aspace *as)
 // its heap, into its stack and program: those regions are cut or go, and
 // the heap, empty, starts where they now end. Returns how many pages the
 // regions lost. Called by the owner; takes as->lock.
-int
+uint64
 aspace_shrink(struct aspace *as, uint64 newbrk)
 {
   uint64 cut = PGROUNDUP(newbrk), lost = 0;

@@ -31,7 +31,6 @@ enum region_kind {
   REGION_GUARD,   // the page under the stack: never accessible from user mode
   REGION_STACK,   // the user stack: filled by exec (the arguments), fixed size
   REGION_HEAP,    // sbrk's memory: anonymous, zero-filled (lab lazy: on first touch)
-  NREGION_KIND,
 };
 
 struct region {
@@ -63,11 +62,7 @@ struct aspace {
   enum aspace_state state;        // (l, a) written holding both locks
 };
 
-// Region kinds' names, for messages, pmap and gdb.
-extern const char *region_kind_name[NREGION_KIND];
-
 struct proc;
-struct vmspace;
 void            aspace_init(void);
 struct aspace  *aspace_create(struct proc *p);
 void            aspace_publish(struct aspace *as);
@@ -78,7 +73,7 @@ int             region_add(struct aspace *as, uint64 start, uint64 end, int prot
                            enum region_kind kind);
 struct region  *aspace_heap(struct aspace *as);
 uint64          aspace_pages(struct aspace *as);
-int             aspace_shrink(struct aspace *as, uint64 newbrk);
+uint64          aspace_shrink(struct aspace *as, uint64 newbrk);
 int             region_holes(struct region *r);
 int             aspace_foreach(int (*fn)(struct aspace *as, void *arg), void *arg);
 struct aspace  *aspace_of_pid(int pid);

@@ -110,6 +110,24 @@ fault_zero_frame(uint64 pa)
   return pa == zero_frame;
 }
 
+// The PTE permission bit an access needs.
+static int
+access_bit(enum fault_access access)
+{
+  return access == FAULT_WRITE ? PTE_W : access == FAULT_EXEC ? PTE_X : PTE_R;
+}
+
+// Why permissions perm (PTE_R, PTE_W, PTE_X bits: a region's or a PTE's)
+// forbid access, or 0 when they allow it.
+static char *
+perm_refuses(int perm, enum fault_access access)
+{
+  if(perm & access_bit(access))
+    return 0;
+  return access == FAULT_WRITE ? "write to read-only page" :
+         access == FAULT_EXEC ? "execute of non-executable page" : "read of unreadable page";
+}
+
 // Step 1: why the regions of p forbid the access to va, or 0 when a
 // region allows it (f->region is then set).
 static char *
@@ -123,13 +141,7 @@ fault_refused(struct fault *f, uint64 va)
            "not mapped: in no region of the address space";
   if(r->kind == REGION_GUARD)
     return "not a user page (the stack guard)";
-  if(f->access == FAULT_WRITE && (r->prot & PTE_W) == 0)
-    return "write to read-only page";
-  if(f->access == FAULT_EXEC && (r->prot & PTE_X) == 0)
-    return "execute of non-executable page";
-  if(f->access == FAULT_READ && (r->prot & PTE_R) == 0)
-    return "read of unreadable page";
-  return 0;
+  return perm_refuses(r->prot, f->access);
 }
 
 // Step 2: find the PTE of f->va and read it once, under the address-space
@@ -161,8 +173,8 @@ fault_look(struct fault *f)
 static int
 pte_allows(pte_t e, enum fault_access access)
 {
-  int need = access == FAULT_WRITE ? PTE_W : access == FAULT_EXEC ? PTE_X : PTE_R;
-  return (e & (PTE_V | PTE_U | need)) == (PTE_V | PTE_U | need);
+  int need = PTE_V | PTE_U | access_bit(access);
+  return (e & need) == need;
 }
 
 // Name the state of the PTE f looked at, for f's access.
@@ -217,13 +229,8 @@ fault_diagnose(struct fault *f)
     return "not mapped";
   if((e & PTE_U) == 0)
     return "not a user page";
-  if(f->access == FAULT_WRITE && (e & PTE_W) == 0)
-    return "write to read-only page";
-  if(f->access == FAULT_EXEC && (e & PTE_X) == 0)
-    return "execute of non-executable page";
-  if(f->access == FAULT_READ && (e & PTE_R) == 0)
-    return "read of unreadable page";
-  return "access allowed by the page table: a stale TLB entry?";
+  char *why = perm_refuses(e, f->access);
+  return why ? why : "access allowed by the page table: a stale TLB entry?";
 }
 
 #ifdef SOL_LAZY
