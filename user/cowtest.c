@@ -505,7 +505,8 @@ shared_counts(void)
   if(s > before + 2 || me.r[VMR_HEAP].shared != 0 || it.r[VMR_HEAP].shared != 0)
     FAIL("after the child wrote every heap page: memstat shared %lu (%lu before the "
          "fork), vmspace heap shared parent %lu, child %lu; expected none shared: a "
-         "copy drops the original's count", s, before, me.r[VMR_HEAP].shared,
+         "copy drops the original's count (fault_cow: kput() the frame the PTE mapped "
+         "once the copy is installed)", s, before, me.r[VMR_HEAP].shared,
          it.r[VMR_HEAP].shared);
   write(down[1], "x", 1);
   if(test_wait() != 0)
@@ -600,7 +601,8 @@ run(struct labtest *t)
     ;  // the test printed its FAIL line
   else if(after.free != before.free)
     printf("cowtest: %s: FAIL %lu frames free before the test, %lu after its processes "
-           "were reaped: every frame must come back on its last reference\n",
+           "were reaped: every frame must come back on its last reference (each "
+           "page_ref_inc() of fork_page or fault_cow has its kput())\n",
            t->name, before.free, after.free);
   else {
     printf("cowtest: %s: ok\n", t->name);

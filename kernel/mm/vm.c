@@ -21,8 +21,8 @@
 // the address-space lock (aspace.lock) by reclaim (mm/reclaim.c), which
 // turns valid PTEs of other processes into swap PTEs and clears their
 // accessed bits. Page-table pages are installed and freed under that lock
-// too, so a reclaimer holding it never walks into a freed one. The kernel page table is
-// written only during boot.
+// too, so a reclaimer holding it never walks into a freed one. The kernel
+// page table is written only during boot.
 #include "types.h"
 #include "param.h"
 #include "memlayout.h"
